@@ -1,0 +1,14 @@
+"""Celery application. Tasks are discovered in each app's tasks.py.
+
+With CELERY_BROKER_URL empty, settings make every task run eagerly in-process.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("yiwang")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

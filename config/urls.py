@@ -1,0 +1,30 @@
+"""URL wiring only. Each app owns its urls.py (pages) and api/urls.py (REST)."""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from yiwang.core import views as core_views
+
+api_v1 = [
+    path("", include("yiwang.geography.api.urls")),
+    path("", include("yiwang.accounts.api.urls")),
+    path("", include("yiwang.audit.api.urls")),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("yiwang.accounts.urls")),
+    path("geo/", include("yiwang.geography.urls")),
+    path("audit/", include("yiwang.audit.urls")),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

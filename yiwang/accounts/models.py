@@ -1,0 +1,152 @@
+"""Users, departments, memberships (user, area, role) and API tokens."""
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from yiwang.core.scoping import ScopedQuerySet
+
+from .roles import ROLE_PERMISSIONS, TWO_FACTOR_ROLES, Role
+
+
+class User(AbstractUser):
+    """A person who signs in. What they may see comes only from their memberships."""
+
+    display_name = models.CharField(_("name"), max_length=50, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    # -- scoping -------------------------------------------------------------------------------
+    def active_memberships(self) -> list["Membership"]:
+        cached = getattr(self, "_membership_cache", None)
+        if cached is None:
+            cached = list(self.memberships.filter(active=True).select_related("area", "department"))
+            self._membership_cache = cached
+        return cached
+
+    def scope_paths(self, perm: str) -> list[str] | None:
+        """Area paths where this user holds `perm`; None means everywhere (superuser)."""
+        if not self.is_active:
+            return []
+        if self.is_superuser:
+            return None
+        return [m.area.path for m in self.active_memberships() if perm in ROLE_PERMISSIONS.get(m.role, ())]
+
+    def has_perm_anywhere(self, perm: str) -> bool:
+        paths = self.scope_paths(perm)
+        return paths is None or bool(paths)
+
+    def roles(self) -> set[str]:
+        return {m.role for m in self.active_memberships()}
+
+    def requires_two_factor(self) -> bool:
+        return self.is_superuser or bool(self.roles() & {r.value for r in TWO_FACTOR_ROLES})
+
+
+class DepartmentQuerySet(ScopedQuerySet):
+    def serving_paths(self, paths: list[str]):
+        """Departments a user in these areas works with: those within the areas and those above them."""
+        condition = models.Q(pk__in=[])
+        for path in paths:
+            ancestors = [path[:n] for n in (6, 9, 12) if n < len(path)]
+            condition |= models.Q(area__path__startswith=path) | models.Q(area__path__in=ancestors)
+        return self.filter(condition)
+
+
+class Department(models.Model):
+    """A functional department (职能部门) that receives and handles dispatched work."""
+
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    area = models.ForeignKey("geography.Area", on_delete=models.PROTECT, related_name="departments",
+                             verbose_name=_("level served"))
+    duty = models.CharField(_("duties"), max_length=300, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    objects = DepartmentQuerySet.as_manager()
+    scope_path_lookup = "area__path"
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user holds a role within an area (and, for handlers, for a department)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    area = models.ForeignKey("geography.Area", on_delete=models.PROTECT, related_name="memberships",
+                             verbose_name=_("area"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="memberships", verbose_name=_("department"))
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path_lookup = "area__path"
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "area", "role"], name="membership_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role="handler", department__isnull=False) | ~models.Q(role="handler"),
+                name="handler_has_department",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.area.name}"
+
+
+def _token_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A revocable per-user API token. Only its SHA-256 digest is stored; the key is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=60)
+    prefix = models.CharField(max_length=8)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def new_key() -> str:
+        return secrets.token_urlsafe(32)
+
+    @staticmethod
+    def digest_of(key: str) -> str:
+        return _token_digest(key)
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None and self.revoked_at <= timezone.now()

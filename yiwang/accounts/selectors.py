@@ -1,0 +1,59 @@
+"""Reads for accounts: scoped user and department lists, and the current area of a request."""
+
+from django.db.models import Prefetch
+
+from yiwang.geography.models import Area
+
+from .models import Department, Membership, User
+from .roles import VIEW_AREA, VIEW_DEPARTMENT, VIEW_USER
+
+CURRENT_AREA_KEY = "yw_area_path"
+
+
+def user_list_visible_to(actor):
+    """Users holding at least one membership inside an area where the actor may view users."""
+    paths = actor.scope_paths(VIEW_USER) if actor.is_authenticated else []
+    users = User.objects.filter(is_active=True)
+    if paths is None:
+        return users.order_by("username").prefetch_related(
+            Prefetch("memberships", queryset=Membership.objects.select_related("area", "department")))
+    visible_memberships = Membership.objects.visible_to(actor, VIEW_USER)
+    return (users.filter(pk__in=visible_memberships.values("user_id")).order_by("username")
+            .prefetch_related(Prefetch("memberships",
+                                       queryset=visible_memberships.select_related("area", "department"))))
+
+
+def department_list_visible_to(actor):
+    """Departments inside the actor's areas, plus those at higher levels that serve those areas."""
+    if not actor.is_authenticated:
+        return Department.objects.none()
+    paths = actor.scope_paths(VIEW_DEPARTMENT)
+    if paths is None:
+        return Department.objects.select_related("area")
+    return Department.objects.serving_paths(paths).select_related("area")
+
+
+def switchable_areas(user) -> list[Area]:
+    """The top areas of a user's memberships, for the area switcher."""
+    paths = user.scope_paths(VIEW_AREA)
+    if paths is None:
+        return list(Area.objects.filter(level=1))
+    return list(Area.objects.filter(path__in=set(paths)))
+
+
+def current_area(request) -> Area | None:
+    """The area the user is working in now: their chosen one if still visible, else their first."""
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    cached = getattr(request, "_yw_current_area", None)
+    if cached is not None:
+        return cached
+    visible = Area.objects.visible_to(user, VIEW_AREA)
+    chosen = request.session.get(CURRENT_AREA_KEY)
+    area = visible.filter(path=chosen).first() if chosen else None
+    if area is None:
+        options = switchable_areas(user)
+        area = options[0] if options else None
+    request._yw_current_area = area
+    return area

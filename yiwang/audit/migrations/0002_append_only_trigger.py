@@ -1,0 +1,41 @@
+"""On PostgreSQL, reject UPDATE and DELETE on audit events at the database level."""
+
+from django.db import migrations
+
+CREATE = """
+CREATE OR REPLACE FUNCTION audit_auditevent_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'audit events are append-only';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER audit_auditevent_no_update_delete
+    BEFORE UPDATE OR DELETE ON audit_auditevent
+    FOR EACH ROW EXECUTE FUNCTION audit_auditevent_append_only();
+"""
+DROP = """
+DROP TRIGGER IF EXISTS audit_auditevent_no_update_delete ON audit_auditevent;
+DROP FUNCTION IF EXISTS audit_auditevent_append_only();
+"""
+
+
+def forwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(CREATE)
+    elif schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute("CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_auditevent "
+                              "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;")
+        schema_editor.execute("CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_auditevent "
+                              "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;")
+
+
+def backwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP)
+    elif schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute("DROP TRIGGER IF EXISTS audit_no_update")
+        schema_editor.execute("DROP TRIGGER IF EXISTS audit_no_delete")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("audit", "0001_initial")]
+    operations = [migrations.RunPython(forwards, backwards)]
