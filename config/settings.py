@@ -10,7 +10,6 @@ from pathlib import Path
 
 import dj_database_url
 
-
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -56,7 +55,11 @@ INSTALLED_APPS = [
     "yiwang.geography",
     "yiwang.accounts",
     "yiwang.audit",
-    # Domain apps go here, in layer order (registry, cases, fieldwork, dashboards, ...).
+    # Domain apps, in layer order: each may import the ones above it, never below.
+    "yiwang.registry",
+    "yiwang.cases",
+    "yiwang.fieldwork",
+    "yiwang.dashboards",
     "yiwang.demo",
 ]
 

@@ -12,6 +12,10 @@ api_v1 = [
     path("", include("yiwang.geography.api.urls")),
     path("", include("yiwang.accounts.api.urls")),
     path("", include("yiwang.audit.api.urls")),
+    path("", include("yiwang.registry.api.urls")),
+    path("", include("yiwang.cases.api.urls")),
+    path("", include("yiwang.fieldwork.api.urls")),
+    path("", include("yiwang.dashboards.api.urls")),
 ]
 
 urlpatterns = [
@@ -22,6 +26,10 @@ urlpatterns = [
     path("accounts/", include("yiwang.accounts.urls")),
     path("geo/", include("yiwang.geography.urls")),
     path("audit/", include("yiwang.audit.urls")),
+    path("registry/", include("yiwang.registry.urls")),
+    path("cases/", include("yiwang.cases.urls")),
+    path("m/", include("yiwang.fieldwork.urls")),
+    path("dashboards/", include("yiwang.dashboards.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

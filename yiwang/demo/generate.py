@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.contrib.auth.hashers import make_password
-from shapely.geometry import Polygon, mapping
+from shapely.geometry import Polygon
 
 from yiwang.accounts.models import Department, Membership, User
 from yiwang.accounts.roles import Role
