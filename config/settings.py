@@ -195,6 +195,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+YIWANG_HEARTBEAT_SECONDS = int(os.environ.get("YIWANG_HEARTBEAT_SECONDS", "60"))
 # Each app appends its periodic tasks in its AppConfig (see yiwang.core.periodic).
 CELERY_BEAT_SCHEDULE: dict = {}
 

@@ -5,3 +5,11 @@ class CoreConfig(AppConfig):
     name = "yiwang.core"
     label = "core"
     verbose_name = "Core"
+
+    def ready(self):
+        from django.conf import settings
+
+        from .periodic import register_periodic
+
+        register_periodic("core.heartbeat", "yiwang.core.tasks.heartbeat",
+                          seconds=getattr(settings, "YIWANG_HEARTBEAT_SECONDS", 60))

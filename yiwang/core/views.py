@@ -1,10 +1,13 @@
 from django.conf import settings
+from django.core.cache import cache
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from .tasks import HEARTBEAT_CACHE_KEY
 
 
 @login_required
@@ -41,4 +44,5 @@ def healthz(request):
     """Liveness and readiness for load balancers: the database and, when configured, the broker."""
     checks = {"database": _check_database(), "broker": _check_broker()}
     healthy = all(value == "ok" or value.startswith("not configured") for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+    return JsonResponse({"status": "ok" if healthy else "error", **checks,
+                         "periodic_last_run": cache.get(HEARTBEAT_CACHE_KEY)}, status=200 if healthy else 503)
