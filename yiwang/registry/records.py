@@ -1,0 +1,246 @@
+"""Field-level rules shared by forms, the API, change requests and Excel import: cleaning values,
+deriving search keys, and turning values into JSON and back.
+
+Everything here is pure (no writes), so the import can run it on 100,000 rows without touching
+the database per row.
+"""
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from pypinyin import Style, lazy_pinyin
+
+from yiwang.core import pii
+
+from .models import (
+    Component,
+    Dwelling,
+    Education,
+    Gender,
+    Household,
+    HukouType,
+    IdType,
+    Organisation,
+    PoliticalStatus,
+    Resident,
+    ResidentStatus,
+)
+from .permissions import (
+    CHANGE_COMPONENT,
+    CHANGE_ORGANISATION,
+    CHANGE_RESIDENT,
+    VIEW_COMPONENT,
+    VIEW_ORGANISATION,
+    VIEW_RESIDENT,
+)
+
+# Fields stored encrypted: the form/API name, and the model columns it fills.
+PII_FIELDS = {"id_number": ("id_cipher", "id_hash", "id_masked"), "phone": ("phone_cipher", "phone_hash", "phone_masked")}
+
+RESIDENT_FIELDS = ["name", "gender", "birth_date", "ethnicity", "id_type", "id_number", "phone", "hukou_type",
+                   "education", "occupation", "political_status", "address", "status", "note"]
+
+# target_type -> (model, editable fields, permission to change directly, permission to view)
+EDITABLE = {
+    "resident": (Resident, RESIDENT_FIELDS, CHANGE_RESIDENT, VIEW_RESIDENT),
+    "household": (Household, ["number", "address", "note"], CHANGE_RESIDENT, VIEW_RESIDENT),
+    "dwelling": (Dwelling, ["use", "owner_name", "floor_area", "floor", "note"], CHANGE_RESIDENT, VIEW_RESIDENT),
+    "organisation": (Organisation, ["kind", "name", "credit_code", "legal_representative", "contact_name",
+                                    "contact_phone", "address", "sector", "employees", "active"],
+                     CHANGE_ORGANISATION, VIEW_ORGANISATION),
+    "component": (Component, ["name", "location", "state", "owner_unit", "maintainer_unit"], CHANGE_COMPONENT,
+                  VIEW_COMPONENT),
+}
+TYPE_OF_MODEL = {model: key for key, (model, *_rest) in EDITABLE.items()}
+
+
+def target_type_of(obj) -> str:
+    return TYPE_OF_MODEL[type(obj)]
+
+
+def pinyin_keys(name: str) -> tuple[str, str]:
+    """("zhangsan", "zs") for 张三; letters in Latin names are kept, everything lowercased."""
+    syllables = [re.sub(r"[^a-z0-9]", "", s.lower()) for s in lazy_pinyin(name or "", style=Style.NORMAL)]
+    syllables = [s for s in syllables if s]
+    return "".join(syllables)[:200], "".join(s[0] for s in syllables)[:50]
+
+
+def parse_date(value) -> dt.date | None:
+    """Dates from forms, JSON or Excel: a date, a datetime, YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD or YYYYMMDD."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    match = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text) or re.fullmatch(
+        r"(\d{4})(\d{2})(\d{2})", text)
+    if match:
+        try:
+            return dt.date(*map(int, match.groups()))
+        except ValueError:
+            pass
+    raise ValidationError(_("“%(value)s” is not a date; write it as 2024-05-31."), code="date", params={"value": text})
+
+
+def _choice(value, choices, field_label) -> str:
+    """Accept the stored value or its label (Excel users type 男, 户籍...)."""
+    if value in (None, ""):
+        return ""
+    text = str(value).strip()
+    for key, label in choices:
+        if text == key or text == str(label) or (str(label).split(" (")[0] == text) or _label_core(label) == text:
+            return key
+    raise ValidationError(_("“%(value)s” is not a valid %(field)s."), code="choice",
+                          params={"value": text, "field": field_label})
+
+
+def _label_core(label) -> str:
+    """The Chinese word inside a label like "Registered (户籍)", or the translated label itself."""
+    text = str(label)
+    inner = re.search(r"[（(]([^()（）]+)[)）]", text)
+    return inner.group(1) if inner else text
+
+
+def clean_resident(values: dict, *, today: dt.date | None = None) -> dict:
+    """Validate resident fields; return cleaned values (plaintext PII in id_number/phone).
+
+    Raises ValidationError with a dict of field -> messages. Birth date and gender are taken from
+    the ID number when missing and must agree with it when given.
+    """
+    errors: dict[str, list] = {}
+    out: dict = {}
+
+    def guard(field, fn):
+        try:
+            out[field] = fn()
+        except ValidationError as exc:
+            errors.setdefault(field, []).extend(exc.messages)
+
+    if "name" in values:
+        def name():
+            text = re.sub(r"\s+", "", str(values["name"] or ""))
+            if not text:
+                raise ValidationError(_("Give the person's name."))
+            if len(text) > 50:
+                raise ValidationError(_("A name has at most 50 characters."))
+            return text
+        guard("name", name)
+    for field, choices, label in (("gender", Gender.choices, _("gender")),
+                                  ("id_type", IdType.choices, _("ID type")),
+                                  ("hukou_type", HukouType.choices, _("household registration")),
+                                  ("education", Education.choices, _("education")),
+                                  ("political_status", PoliticalStatus.choices, _("political status")),
+                                  ("status", ResidentStatus.choices, _("status"))):
+        if field in values:
+            guard(field, lambda f=field, c=choices, lab=label: _choice(values[f], c, lab))
+    if "birth_date" in values:
+        guard("birth_date", lambda: parse_date(values["birth_date"]))
+    for field, limit in (("ethnicity", 20), ("occupation", 100), ("address", 200), ("note", 2000)):
+        if field in values:
+            def text(f=field, n=limit):
+                value = str(values[f] or "").strip()
+                if len(value) > n:
+                    raise ValidationError(_("At most %(n)d characters.") % {"n": n})
+                return value
+            guard(field, text)
+    if "phone" in values:
+        guard("phone", lambda: pii.validate_phone(values["phone"]) if values["phone"] not in (None, "") else "")
+    if "id_number" in values:
+        id_type = out.get("id_type") or values.get("id_type") or IdType.ID_CARD
+        raw = pii.normalize_id_number(values["id_number"] or "")
+        if raw and id_type == IdType.ID_CARD:
+            try:
+                info = pii.validate_id_number(raw, today=today)
+            except ValidationError as exc:
+                errors.setdefault("id_number", []).extend(exc.messages)
+            else:
+                out["id_number"] = info.number
+                if out.get("birth_date") and out["birth_date"] != info.birth_date:
+                    errors.setdefault("birth_date", []).append(
+                        _("The birth date differs from the one in the ID number (%(date)s).")
+                        % {"date": info.birth_date.isoformat()})
+                else:
+                    out["birth_date"] = info.birth_date
+                if out.get("gender") and out["gender"] != info.gender:
+                    errors.setdefault("gender", []).append(_("The gender differs from the one in the ID number."))
+                else:
+                    out["gender"] = info.gender
+        elif raw and len(raw) > 30:
+            errors.setdefault("id_number", []).append(_("A document number has at most 30 characters."))
+        else:
+            out["id_number"] = raw
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+def pii_columns(field: str, plaintext: str) -> dict:
+    """The stored columns for a PII value: ciphertext, keyed hash and masked copy."""
+    cipher, hashed, masked = PII_FIELDS[field]
+    if field == "id_number":
+        return {cipher: pii.encrypt(plaintext), hashed: pii.search_hash(plaintext, kind="id"),
+                masked: pii.mask_id_number(plaintext) if plaintext else ""}
+    return {cipher: pii.encrypt(plaintext), hashed: pii.search_hash(plaintext, kind="phone"),
+            masked: pii.mask_phone(plaintext) if plaintext else ""}
+
+
+def current_value(obj, field: str):
+    """The value of an editable field; PII decrypted (callers never show it unmasked without a reveal)."""
+    if field in PII_FIELDS:
+        return pii.decrypt(getattr(obj, PII_FIELDS[field][0]))
+    return getattr(obj, field)
+
+
+def to_json(field: str, value):
+    """A value as stored in change requests; PII as a ciphertext token, never plaintext."""
+    if field in PII_FIELDS:
+        return {"token": pii.encrypt(value), "masked": display_value(field, value)} if value else {"token": "",
+                                                                                                   "masked": ""}
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def from_json(field: str, value):
+    if field in PII_FIELDS:
+        return pii.decrypt(value["token"]) if isinstance(value, dict) else (value or "")
+    return value
+
+
+def display_value(field: str, value) -> str:
+    """Masked, human-readable text for diffs and audit rows."""
+    if isinstance(value, dict) and "masked" in value:
+        return value["masked"]
+    if field == "id_number":
+        return pii.mask_id_number(value) if value else ""
+    if field == "phone":
+        return pii.mask_phone(value) if value else ""
+    return "" if value is None else str(value)
+
+
+def clean_generic(model, values: dict) -> dict:
+    """Validate non-resident fields through the model's own field validators."""
+    errors, out = {}, {}
+    for field, value in values.items():
+        model_field = model._meta.get_field(field)
+        try:
+            if model_field.get_internal_type() == "DecimalField" and value not in (None, ""):
+                try:
+                    value = Decimal(str(value))
+                except InvalidOperation as exc:
+                    raise ValidationError(_("Enter a number.")) from exc
+            if value == "" and model_field.null:
+                value = None
+            out[field] = model_field.clean(value, None)
+        except ValidationError as exc:
+            errors[field] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return out

@@ -1,0 +1,321 @@
+"""Reads over the registry, always scoped with visible_to(actor, perm)."""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from yiwang.audit.models import AuditEvent
+from yiwang.core import pii
+from yiwang.core.scoping import get_visible_or_404, scope_q
+
+from . import records
+from .models import (
+    ChangeRequest,
+    Component,
+    Dwelling,
+    Household,
+    HouseholdMember,
+    ImportJob,
+    Organisation,
+    Rental,
+    Resident,
+    ResidentStatus,
+    ResidentTag,
+    SituationLog,
+    SpecialGroup,
+)
+from .permissions import (
+    ADD_SITUATION,
+    APPROVE_CHANGE,
+    REVEAL_PII,
+    VIEW_COMPONENT,
+    VIEW_ORGANISATION,
+    VIEW_RESIDENT,
+    VIEW_RESTRICTED_GROUP,
+    VIEW_SPECIAL_GROUP,
+)
+from .services import can
+
+
+def resident_list_visible_to(actor, *, within: str | None = None):
+    residents = Resident.objects.visible_to(actor, VIEW_RESIDENT)
+    return residents.within(within) if within else residents
+
+
+def resident_get_visible(actor, pk: int) -> Resident:
+    return get_visible_or_404(Resident.objects.select_related("grid", "dwelling__building"), actor, VIEW_RESIDENT,
+                              pk=pk)
+
+
+def tag_list_visible_to(actor):
+    """Special-group tags the actor may see: restricted groups only with that permission or as helper."""
+    tags = ResidentTag.objects.visible_to(actor, VIEW_SPECIAL_GROUP).select_related("group", "helper")
+    restricted_paths = actor.scope_paths(VIEW_RESTRICTED_GROUP)
+    if restricted_paths is None:
+        return tags
+    condition = Q(group__sensitivity__lt=SpecialGroup.Sensitivity.RESTRICTED) | Q(helper=actor)
+    if restricted_paths:
+        condition |= scope_q("area_path", restricted_paths)
+    return tags.filter(condition)
+
+
+def resident_tags_visible(actor, resident: Resident, *, current_only: bool = True):
+    tags = tag_list_visible_to(actor).filter(resident=resident)
+    return tags.filter(until__isnull=True) if current_only else tags
+
+
+def may_reveal(actor, obj) -> bool:
+    return can(actor, REVEAL_PII, obj.area_path)
+
+
+def household_list_visible_to(actor):
+    return Household.objects.visible_to(actor, VIEW_RESIDENT).select_related("grid", "dwelling__building")
+
+
+def household_get_visible(actor, pk: int) -> Household:
+    return get_visible_or_404(household_list_visible_to(actor), actor, VIEW_RESIDENT, pk=pk)
+
+
+def household_members(household: Household, *, current_only: bool = True):
+    members = HouseholdMember.objects.filter(household=household).select_related("resident")
+    return members.filter(left_on__isnull=True) if current_only else members.order_by("-joined_on", "-id")
+
+
+def resident_household_history(resident: Resident):
+    return HouseholdMember.objects.filter(resident=resident).select_related("household").order_by("-joined_on", "-id")
+
+
+def dwelling_list_visible_to(actor):
+    return Dwelling.objects.visible_to(actor, VIEW_RESIDENT).select_related("building")
+
+
+def dwelling_get_visible(actor, pk: int) -> Dwelling:
+    return get_visible_or_404(dwelling_list_visible_to(actor), actor, VIEW_RESIDENT, pk=pk)
+
+
+def rental_list_visible_to(actor):
+    return Rental.objects.visible_to(actor, VIEW_RESIDENT).select_related("dwelling__building")
+
+
+def organisation_list_visible_to(actor):
+    return Organisation.objects.visible_to(actor, VIEW_ORGANISATION).select_related("grid", "party_organisation")
+
+
+def organisation_get_visible(actor, pk: int) -> Organisation:
+    return get_visible_or_404(organisation_list_visible_to(actor), actor, VIEW_ORGANISATION, pk=pk)
+
+
+def component_list_visible_to(actor):
+    return Component.objects.visible_to(actor, VIEW_COMPONENT).select_related("category", "department", "grid")
+
+
+def component_get_visible(actor, pk: int) -> Component:
+    return get_visible_or_404(component_list_visible_to(actor), actor, VIEW_COMPONENT, pk=pk)
+
+
+def situation_list_visible_to(actor):
+    return SituationLog.objects.visible_to(actor, ADD_SITUATION).select_related("grid", "author")
+
+
+def situation_get_visible(actor, pk: int) -> SituationLog:
+    return get_visible_or_404(situation_list_visible_to(actor), actor, ADD_SITUATION, pk=pk)
+
+
+def change_request_list_visible_to(actor):
+    """Requests in areas where the actor reviews, plus the actor's own."""
+    reviewable = ChangeRequest.objects.visible_to(actor, APPROVE_CHANGE)
+    own = ChangeRequest.objects.visible_to(actor, VIEW_RESIDENT).filter(submitted_by=actor)
+    return (reviewable | own).select_related("submitted_by", "reviewed_by").distinct()
+
+
+def change_request_get_visible(actor, pk: int) -> ChangeRequest:
+    from django.http import Http404
+
+    request = change_request_list_visible_to(actor).filter(pk=pk).first()
+    if request is None:
+        raise Http404
+    return request
+
+
+def import_job_list_for(actor):
+    return ImportJob.objects.filter(created_by=actor)
+
+
+def record_get_visible(actor, target_type: str, pk: int):
+    model, _fields, _change, view_perm = records.EDITABLE[target_type]
+    return get_visible_or_404(model.objects.all(), actor, view_perm, pk=pk)
+
+
+def record_history(obj):
+    """Audit events and change requests of one record, newest first (a readable history)."""
+    events = AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk)).order_by("-at", "-id")
+    requests = ChangeRequest.objects.filter(target_type=records.target_type_of(obj), target_id=obj.pk)
+    return events, requests.select_related("submitted_by", "reviewed_by")
+
+
+# -- search ------------------------------------------------------------------------------------
+
+@dataclass
+class SearchHit:
+    kind: str
+    kind_label: str
+    pk: int
+    title: str
+    subtitle: str
+    url_name: str
+
+
+ID_LIKE = re.compile(r"^\d{15}$|^\d{17}[\dXx]$")
+PHONE_LIKE = re.compile(r"^\+?[\d\- ]{7,16}$")
+
+
+def resident_search(actor, query: str, *, limit: int = 20, within: str | None = None):
+    """Residents matching a query, scoped. Exact by ID number or phone (keyed hash), else prefix by
+    name, full pinyin, pinyin initials or address, or by special-group name. Index-backed: see the
+    Resident model's indexes; no ORDER BY over the match set, so cost is bounded by `limit`.
+    """
+    text = re.sub(r"\s+", "", query or "")
+    if not text:
+        return Resident.objects.none()
+    residents = resident_list_visible_to(actor, within=within)
+    if ID_LIKE.match(text):
+        return residents.filter(id_hash=pii.search_hash(pii.normalize_id_number(text), kind="id"))[:limit]
+    if PHONE_LIKE.match(text) and sum(c.isdigit() for c in text) >= 7:
+        return residents.filter(phone_hash=pii.search_hash(pii.normalize_phone(text), kind="phone"))[:limit]
+    lowered = text.lower()
+    if re.fullmatch(r"[a-z]+", lowered):
+        field = "name_initials" if len(lowered) <= 4 else "name_pinyin"
+        hits = list(residents.filter(**{f"{field}__startswith": lowered})[:limit])
+        if len(hits) < limit and field == "name_initials":
+            seen = {h.pk for h in hits}
+            hits += [r for r in residents.filter(name_pinyin__startswith=lowered)[:limit] if r.pk not in seen]
+        return hits[:limit]
+    groups = list(SpecialGroup.objects.filter(name=text))
+    if groups:
+        tag_ids = tag_list_visible_to(actor).filter(group__in=groups, until__isnull=True)
+        return residents.filter(pk__in=tag_ids.values("resident_id"))[:limit]
+    hits = list(residents.filter(name__startswith=text)[:limit])
+    if len(hits) < limit:
+        seen = {h.pk for h in hits}
+        hits += [r for r in residents.filter(address__startswith=text)[:limit] if r.pk not in seen]
+    return hits[:limit]
+
+
+def registry_search(actor, query: str, *, limit: int = 20) -> list[SearchHit]:
+    """One search box across people, households, organisations and components."""
+    hits = []
+    for r in resident_search(actor, query, limit=limit):
+        hits.append(SearchHit("resident", str(_("Resident")), r.pk, r.name,
+                              " · ".join(x for x in (r.id_masked, r.phone_masked, r.address) if x),
+                              "registry:resident_detail"))
+    text = (query or "").strip()
+    if text and not ID_LIKE.match(text):
+        organisations = organisation_list_visible_to(actor)
+        org_q = Q(name__startswith=text) | Q(name_initials__startswith=text.lower()) | Q(credit_code=text.upper())
+        for o in organisations.filter(org_q)[:limit]:
+            hits.append(SearchHit("organisation", str(_("Organisation")), o.pk, o.name, o.address,
+                                  "registry:organisation_detail"))
+        for c in component_list_visible_to(actor).filter(Q(code__startswith=text) | Q(name__startswith=text))[:limit]:
+            hits.append(SearchHit("component", str(_("Component")), c.pk, c.code, f"{c.name} {c.location}",
+                                  "registry:component_detail"))
+        for h in household_list_visible_to(actor).filter(Q(number=text) | Q(address__startswith=text))[:limit]:
+            hits.append(SearchHit("household", str(_("Household")), h.pk, str(h), h.address,
+                                  "registry:household_detail"))
+    return hits
+
+
+# -- needs at a glance ----------------------------------------------------------------------------
+
+AGE_BANDS = [(0, 2, _("0-2")), (3, 8, _("3-8")), (9, 13, _("9-13")), (14, 17, _("14-17")), (18, 34, _("18-34")),
+             (35, 59, _("35-59")), (60, 79, _("60-79")), (80, 200, _("80 and over"))]
+
+
+def _birth_range(low: int, high: int, today: dt.date) -> tuple[dt.date, dt.date]:
+    """Birth dates of people aged low..high (inclusive) today."""
+    def years_ago(n):
+        try:
+            return today.replace(year=today.year - n)
+        except ValueError:  # 29 February
+            return today.replace(year=today.year - n, day=28)
+    return years_ago(high + 1) + dt.timedelta(days=1), years_ago(low)
+
+
+def needs_at_a_glance(actor, area_path: str, *, today: dt.date | None = None) -> dict:
+    """Counts by age band and by special group, for the area and each of its child areas.
+
+    One aggregate query per table (conditional counts grouped by child path), so it stays cheap
+    for a community of 10,000 people.
+    """
+    today = today or timezone.localdate()
+    child_len = {6: 9, 9: 12, 12: 15, 15: 15}[len(area_path)]
+    from django.db.models.functions import Substr
+
+    residents = resident_list_visible_to(actor, within=area_path).filter(status=ResidentStatus.ACTIVE)
+    band_aggs = {}
+    for i, (low, high, _label) in enumerate(AGE_BANDS):
+        start, end = _birth_range(low, high, today)
+        band_aggs[f"b{i}"] = Count("id", filter=Q(birth_date__gte=start, birth_date__lte=end))
+    under9_start, _end = _birth_range(0, 8, today)
+    band_aggs["under9"] = Count("id", filter=Q(birth_date__gte=under9_start))
+    band_aggs["total"] = Count("id")
+    by_child = {row["child"]: row for row in residents.annotate(child=Substr("area_path", 1, child_len))
+                .values("child").annotate(**band_aggs)}
+    totals = {key: sum(row[key] for row in by_child.values()) for key in band_aggs}
+    tags = tag_list_visible_to(actor).filter(until__isnull=True, area_path__startswith=area_path)
+    tag_rows = list(tags.annotate(child=Substr("area_path", 1, child_len))
+                    .values("child", "group_id", "group__name", "group__order").annotate(n=Count("resident_id",
+                                                                                                 distinct=True)))
+    groups = sorted({(r["group__order"], r["group_id"], r["group__name"]) for r in tag_rows})
+    tag_totals = {gid: sum(r["n"] for r in tag_rows if r["group_id"] == gid) for _o, gid, _n in groups}
+    tag_by_child = {(r["child"], r["group_id"]): r["n"] for r in tag_rows}
+    return {
+        "bands": [(str(label), i, low, high) for i, (low, high, label) in enumerate(AGE_BANDS)],
+        "totals": totals,
+        "by_child": by_child,
+        "groups": [(gid, name) for _o, gid, name in groups],
+        "tag_totals": tag_totals,
+        "tag_by_child": tag_by_child,
+    }
+
+
+def birth_range_for_ages(age_min: int | None, age_max: int | None, today: dt.date | None = None):
+    today = today or timezone.localdate()
+    start, end = _birth_range(age_min or 0, age_max if age_max is not None else 200, today)
+    return start, end
+
+
+# -- map layers -------------------------------------------------------------------------------
+
+def building_layer(actor, *, within: str | None = None) -> dict:
+    """GeoJSON points of visible buildings with dwelling and resident counts."""
+    from yiwang.geography.selectors import building_list_visible_to
+
+    buildings = building_list_visible_to(actor, within=within)
+    residents = dict(resident_list_visible_to(actor, within=within).filter(dwelling__isnull=False)
+                     .values_list("dwelling__building_id").annotate(n=Count("id")).values_list("dwelling__building_id", "n"))
+    dwellings = dict(dwelling_list_visible_to(actor).within(within or "").values_list("building_id")
+                     .annotate(n=Count("id")).values_list("building_id", "n"))
+    features = [{
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [b.lon, b.lat]},
+        "properties": {"id": b.pk, "name": b.name, "address": b.address, "grid": b.grid.name,
+                       "dwellings": dwellings.get(b.pk, 0), "residents": residents.get(b.pk, 0)},
+    } for b in buildings]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def component_layer(actor, *, within: str | None = None, state: str | None = None) -> dict:
+    components = component_list_visible_to(actor)
+    if within:
+        components = components.within(within)
+    if state:
+        components = components.filter(state=state)
+    features = [{
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [c.lon, c.lat]},
+        "properties": {"id": c.pk, "code": c.code, "name": c.name, "category": c.category.name,
+                       "major": c.category.large_name, "state": c.state, "state_label": str(c.get_state_display())},
+    } for c in components]
+    return {"type": "FeatureCollection", "features": features}
