@@ -34,22 +34,17 @@ class SessionExpiryMiddleware:
         elif request.COOKIES.get(SESSION_MARKER_COOKIE):
             expired = True
         if expired:
-            request._yw_session_expired = True
             if request.path.startswith("/api/"):
                 response = JsonResponse({"error": {"status": 401, "code": "session_expired",
                                                    "message": _("Your session has expired. Please sign in again.")}},
                                         status=401)
                 response.delete_cookie(SESSION_MARKER_COOKIE)
                 return response
+            messages.warning(request, _("Your session has expired. Please sign in again."))
         response = self.get_response(request)
         if expired:
             response.delete_cookie(SESSION_MARKER_COOKIE)
         return response
-
-
-def session_expired_notice(request) -> None:
-    if getattr(request, "_yw_session_expired", False):
-        messages.warning(request, _("Your session has expired. Please sign in again."))
 
 
 ALWAYS_ALLOWED_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/accounts/login/", "/static/", "/i18n/",

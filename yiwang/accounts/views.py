@@ -19,7 +19,7 @@ from yiwang.geography.models import Area
 
 from . import services
 from .forms import ApiTokenForm, LoginForm, TokenForm
-from .middleware import LOGIN_AT_KEY, SESSION_MARKER_COOKIE, session_expired_notice
+from .middleware import LOGIN_AT_KEY, SESSION_MARKER_COOKIE
 from .models import ApiToken
 from .roles import VIEW_AREA
 from .selectors import CURRENT_AREA_KEY
@@ -29,10 +29,6 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
-
-    def get(self, request, *args, **kwargs):
-        session_expired_notice(request)
-        return super().get(request, *args, **kwargs)
 
     def form_valid(self, form):
         response = super().form_valid(form)

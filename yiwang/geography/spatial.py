@@ -54,11 +54,11 @@ def geometry_problems(label: str, geometry) -> tuple[list[str], BaseGeometry | N
         geom = shape(geometry)
     except (TypeError, ValueError, IndexError, KeyError, GEOSException):
         return [_("%(area)s: the boundary coordinates are malformed.") % {"area": label}], None
-    if geom.is_empty or geom.area == 0:
-        return [_("%(area)s: the boundary is empty.") % {"area": label}], None
     if not geom.is_valid:
         return [_("%(area)s: the boundary is not a valid polygon (%(reason)s).")
                 % {"area": label, "reason": explain_validity(geom)}], None
+    if geom.is_empty or geom.area == 0:
+        return [_("%(area)s: the boundary is empty.") % {"area": label}], None
     return [], geom
 
 

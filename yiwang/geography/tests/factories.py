@@ -3,6 +3,7 @@
 import factory
 
 from yiwang.geography.models import Area, AreaLevel, Building
+from yiwang.geography.services import centroid_of
 
 X0, Y0 = 111.10, 37.50  # south-west corner of the test district
 STEP = 0.01
@@ -16,6 +17,8 @@ def rect(x0: float, y0: float, x1: float, y1: float) -> dict:
 def make_area(level, parent, name, street=0, community=0, grid=0, boundary=None, division="141102") -> Area:
     area = Area(level=level, parent=parent, name=name, division_code=division, street_no=street,
                 community_no=community, grid_no=grid, boundary=boundary, households_estimate=300)
+    if boundary:
+        area.centroid_lon, area.centroid_lat = centroid_of(boundary)
     area.save()
     return area
 
@@ -55,7 +58,5 @@ def build_tree():
             gx = x + (g - 1) * STEP
             grid = make_area(AreaLevel.GRID, community, f"{names[key][0]}{g}网格", street=street, community=number,
                              grid=g, boundary=rect(gx, Y0, gx + STEP, Y0 + STEP))
-            grid.centroid_lon, grid.centroid_lat = gx + STEP / 2, Y0 + STEP / 2
-            grid.save()
             t[f"grid_{key}{g}"] = grid
     return t
