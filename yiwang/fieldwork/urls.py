@@ -1,2 +1,12 @@
+from django.urls import path
+
+from . import views
+
 app_name = "fieldwork"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.app, name="app"),
+    path("data/", views.data, name="data"),
+    path("manifest.webmanifest", views.manifest, name="manifest"),
+    path("sw.js", views.service_worker, name="service_worker"),
+    path("coverage/", views.coverage, name="coverage"),
+]

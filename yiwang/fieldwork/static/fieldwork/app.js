@@ -1,0 +1,403 @@
+/* 一网 grid worker app: offline first. Everything the worker creates goes into an IndexedDB outbox
+   with a client UUID and is sent through the idempotent sync endpoint; nothing is removed from the
+   phone until the server has answered for it. No framework, no build step. */
+"use strict";
+(() => {
+const B = document.body.dataset;
+const $ = (s, r) => (r || document).querySelector(s);
+const $$ = (s, r) => Array.from((r || document).querySelectorAll(s));
+const esc = (s) => String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+const uuid = () => (crypto.randomUUID ? crypto.randomUUID() : "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) => (c ^ crypto.getRandomValues(new Uint8Array(1))[0] & 15 >> c / 4).toString(16)));
+const KIND = {visit: "走访", patrol: "巡查", event: "事件上报", situation: "民情日志", verify: "现场核查", visit_edit: "回访完成", correction: "信息更正"};
+const STATUS = {pending: "等待上传", sending: "上传中", done: "已上传", error: "未被接收", conflict: "有冲突"};
+
+/* ---- IndexedDB ------------------------------------------------------------------------------ */
+let dbp;
+function db() {
+  if (!dbp) dbp = new Promise((ok, fail) => {
+    const r = indexedDB.open("yiwang-fieldwork-" + B.user, 1);
+    r.onupgradeneeded = () => { const d = r.result; d.createObjectStore("outbox", {keyPath: "uuid"}); d.createObjectStore("photos", {keyPath: "id"}); d.createObjectStore("kv"); };
+    r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error);
+  });
+  return dbp;
+}
+async function tx(store, mode, fn) {
+  const d = await db();
+  return new Promise((ok, fail) => {
+    const t = d.transaction(store, mode); const s = t.objectStore(store); let out;
+    Promise.resolve(fn(s)).then((v) => { out = v; });
+    t.oncomplete = () => ok(out); t.onerror = () => fail(t.error); t.onabort = () => fail(t.error);
+  });
+}
+const req = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+const put = (store, value, key) => tx(store, "readwrite", (s) => { if (key === undefined) s.put(value); else s.put(value, key); });
+const get = (store, key) => tx(store, "readonly", (s) => req(s.get(key)));
+const all = (store) => tx(store, "readonly", (s) => req(s.getAll()));
+const del = (store, key) => tx(store, "readwrite", (s) => { s.delete(key); });
+
+/* ---- state --------------------------------------------------------------------------------- */
+let data = null;
+let syncing = false;
+let patrol = null;
+let watchId = null;
+
+function banner(text, error) {
+  const b = $("#banner");
+  if (!text) { b.hidden = true; return; }
+  b.innerHTML = text; b.className = "banner" + (error ? " err" : ""); b.hidden = false;
+}
+function csrf() { const m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/); return m ? decodeURIComponent(m[1]) : ""; }
+function fmtTime(iso) { const d = new Date(iso); return isNaN(d) ? "" : `${d.getMonth() + 1}-${d.getDate()} ${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`; }
+function grid() { return data && data.grids[0]; }
+function household(id) { return data && data.households.find((h) => h.id === Number(id)); }
+function hhLabel(h) { return h ? (h.address || h.number || "#" + h.id) : ""; }
+
+async function loadData() {
+  data = (await get("kv", "data")) || null;
+  render();
+  if (!navigator.onLine) return;
+  try {
+    const r = await fetch(B.data, {credentials: "same-origin", headers: {Accept: "application/json"}});
+    if (r.redirected || r.status === 401 || r.status === 403) return sessionExpired();
+    if (!r.ok) return;
+    data = await r.json();
+    await put("kv", data, "data");
+    render();
+  } catch (e) { /* offline: the cached copy stays */ }
+}
+
+/* ---- outbox -------------------------------------------------------------------------------- */
+async function enqueue(kind, payload, extra) {
+  const record = Object.assign({uuid: uuid(), kind, client_time: new Date().toISOString(), data: payload,
+    status: "pending", message: "", created_at: Date.now(), photos: []}, extra || {});
+  await put("outbox", record);
+  await refreshOutbox();
+  sync();
+  return record;
+}
+
+async function storePhoto(input) {
+  const file = input && input.files && input.files[0];
+  if (!file) return null;
+  const blob = await compress(file);
+  const id = uuid();
+  await put("photos", {id, blob, type: blob.type, size: blob.size, offset: 0, status: "local"});
+  return id;
+}
+
+/* Shrink on the phone before upload: longest side 1280 px, JPEG quality 0.72 (a 4 MB camera
+   photo becomes ~200 KB). Files the browser cannot decode are kept as they are; the server checks them. */
+async function compress(file) {
+  if (!/^image\//.test(file.type)) return file;
+  try {
+    const bmp = await createImageBitmap(file);
+    const scale = Math.min(1, 1280 / Math.max(bmp.width, bmp.height));
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.round(bmp.width * scale); canvas.height = Math.round(bmp.height * scale);
+    canvas.getContext("2d").drawImage(bmp, 0, 0, canvas.width, canvas.height);
+    const out = await new Promise((ok) => canvas.toBlob(ok, "image/jpeg", 0.72));
+    return out && out.size < file.size ? out : file;
+  } catch (e) { return file; }
+}
+
+async function api(url, options) {
+  const r = await fetch(url, Object.assign({credentials: "same-origin"}, options, {
+    headers: Object.assign({"X-CSRFToken": csrf(), Accept: "application/json"}, (options || {}).headers)}));
+  if (r.redirected || r.status === 401) throw {expired: true};
+  let body = null;
+  try { body = await r.json(); } catch (e) { body = null; }
+  if (r.status === 403 && body && body.error && /not_authenticated|session_expired/.test(body.error.code)) throw {expired: true};
+  return {status: r.status, body};
+}
+
+/* Resumable upload: ask the server how far it got, send the rest in 256 KB chunks. */
+async function uploadPhoto(id) {
+  const p = await get("photos", id);
+  if (!p) return "missing";
+  if (p.status === "complete") return "complete";
+  if (p.status === "rejected") return "rejected";
+  let r = await api(B.uploads, {method: "POST", headers: {"Content-Type": "application/json"},
+    body: JSON.stringify({upload_id: id, filename: id + ".jpg", content_type: p.type || "image/jpeg", size: p.size})});
+  if (r.status === 400) { p.status = "rejected"; p.message = r.body && r.body.error ? JSON.stringify(r.body.error.fields || r.body.error.message) : ""; await put("photos", p); return "rejected"; }
+  if (r.status >= 300) throw new Error("upload start " + r.status);
+  let offset = r.body.offset;
+  const url = B.uploads + id + "/";
+  while (offset < p.size) {
+    const chunk = p.blob.slice(offset, offset + 262144);
+    r = await api(url, {method: "PUT", headers: {"Content-Type": "application/octet-stream", "Upload-Offset": String(offset)}, body: chunk});
+    if (r.status === 409) { offset = r.body.offset; continue; }
+    if (r.status === 400) { p.status = "rejected"; await put("photos", p); return "rejected"; }
+    if (r.status >= 300) throw new Error("upload " + r.status);
+    offset = r.body.offset;
+    p.offset = offset; await put("photos", p);
+  }
+  p.status = "complete"; await put("photos", p);
+  return "complete";
+}
+
+async function sync() {
+  if (syncing || !navigator.onLine) return;
+  syncing = true;
+  try {
+    const pending = (await all("outbox")).filter((r) => r.status === "pending" || r.status === "sending")
+      .sort((a, b) => a.created_at - b.created_at);
+    if (!pending.length) return;
+    const ready = [];
+    for (const rec of pending) {
+      let ok = true;
+      for (const pid of rec.photos || []) {
+        const s = await uploadPhoto(pid);
+        if (s === "rejected") { rec.status = "error"; rec.message = "照片不是可接收的图片或太大，请删除照片后重发。"; await put("outbox", rec); ok = false; }
+        else if (s !== "complete") ok = false;
+      }
+      if (ok) ready.push(rec);
+    }
+    for (let i = 0; i < ready.length; i += 100) {
+      const batch = ready.slice(i, i + 100);
+      for (const rec of batch) { rec.status = "sending"; await put("outbox", rec); }
+      const r = await api(B.sync, {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({
+        client_sent_at: new Date().toISOString(),
+        records: batch.map((x) => ({uuid: x.uuid, kind: x.kind, client_time: x.client_time, base_version: x.base_version == null ? null : x.base_version, data: Object.assign({}, x.data, x.photos && x.photos.length ? {photos: x.photos} : {})}))})});
+      if (r.status !== 200) { for (const rec of batch) { rec.status = "pending"; await put("outbox", rec); } throw new Error("sync " + r.status); }
+      if (r.body.clock_flag) banner("⏰ " + esc(r.body.clock_message));
+      for (const res of r.body.results) {
+        const rec = batch.find((x) => x.uuid === res.uuid);
+        if (!rec) continue;
+        rec.result = res.object || null; rec.message = res.message || "";
+        if (res.status === "created" || res.status === "duplicate") { rec.status = "done"; rec.done_at = Date.now(); }
+        else if (res.status === "conflict") { rec.status = "conflict"; rec.conflict = res; }
+        else if (res.code === "photo_incomplete") rec.status = "pending";
+        else rec.status = "error";
+        await put("outbox", rec);
+      }
+    }
+    loadData();
+  } catch (e) {
+    if (e && e.expired) sessionExpired();
+  } finally {
+    syncing = false;
+    refreshOutbox();
+  }
+}
+
+async function sessionExpired() {
+  const n = (await all("outbox")).filter((r) => r.status !== "done").length;
+  banner(`登录已过期，请<a href="${B.login}">重新登录</a>。您的 ${n} 条记录仍保存在手机上，不会丢失。`, true);
+}
+
+/* ---- rendering ----------------------------------------------------------------------------- */
+function li(html, cls, onclick) { const el = document.createElement("li"); el.innerHTML = html; if (cls) el.className = cls; if (onclick) { el.classList.add("tap"); el.onclick = onclick; } return el; }
+function fill(ul, items, empty) { const u = $(ul); u.textContent = ""; if (!items.length) u.appendChild(li(esc(empty), "empty")); items.forEach((x) => u.appendChild(x)); }
+
+function render() {
+  if (!data) { $("#grid-name").textContent = navigator.onLine ? "加载中…" : "离线，尚无缓存数据"; return; }
+  $("#grid-name").textContent = data.grids.map((g) => g.name).join("、");
+  const sc = data.schedule_counts || {};
+  $("#today-stats").innerHTML = `<div><b>${data.cases_to_verify.length}</b>待核查</div><div><b>${sc.overdue || 0}</b>逾期走访</div><div><b>${data.follow_ups.length}</b>待回访</div>`;
+  fill("#verify-list", data.cases_to_verify.map((c) => li(`<b>${esc(c.category)}</b> ${esc(c.code)}<small>${esc(c.address || c.description)}</small>`, "", () => openVerify(c))), "没有待核查的案件");
+  const overdue = data.schedule.filter((s) => s.status === "overdue"), due = data.schedule.filter((s) => s.status === "due");
+  $("#overdue-n").textContent = sc.overdue ? `(${sc.overdue})` : ""; $("#due-n").textContent = sc.due ? `(${sc.due})` : "";
+  const sched = (s) => li(`<b>${esc(s.label)}</b>${s.reason ? ` <span class="tag">${esc(s.reason)}</span>` : ""}<small>每 ${s.interval_days} 天 · 上次 ${s.last_visit || "从未走访"} · 应于 ${s.due_date}</small>`, "", () => openVisit(s.household_id));
+  fill("#overdue-list", overdue.slice(0, 40).map(sched), "没有逾期的走访");
+  fill("#due-list", due.slice(0, 40).map(sched), "近期没有应走访的住户");
+  fill("#followup-list", data.follow_ups.map((f) => li(`<b>${esc(f.label)}</b> ${esc(f.follow_up)}<small>${f.due ? "应于 " + f.due : ""} · 点按标记已回访</small>`, "", () => followUpDone(f))), "没有待回访事项");
+  const hs = $("#f-visit select[name=household_id]"); const keep = hs.value;
+  hs.innerHTML = '<option value="">请选择住户</option>' + data.households.map((h) => `<option value="${h.id}">${esc(hhLabel(h))}${h.number ? " · " + esc(h.number) : ""}</option>`).join("");
+  hs.value = keep;
+  $("#f-event select[name=category]").innerHTML = '<option value="">请选择类别</option>' + data.categories.map((c) => `<option value="${esc(c.code)}">${esc(c.group ? c.group + " · " : "")}${esc(c.name)}</option>`).join("");
+  $("#f-event select[name=building_id]").innerHTML = '<option value="">—</option>' + data.buildings.map((b) => `<option value="${b.id}">${esc(b.name)}</option>`).join("");
+  search();
+  refreshOutbox();
+}
+
+function search() {
+  if (!data) return;
+  const q = $("#q").value.trim().toLowerCase();
+  const people = q ? data.residents.filter((r) => (r.name + " " + (r.address || "")).toLowerCase().includes(q)) : data.residents.slice(0, 30);
+  fill("#people-list", people.slice(0, 60).map((r) => {
+    const h = household(r.household_id);
+    return li(`<b>${esc(r.name)}</b> ${r.gender === "F" ? "女" : r.gender === "M" ? "男" : ""} ${r.age != null ? r.age + "岁" : ""}<small>${esc(r.id_masked)} ${esc(r.phone_masked)}</small><small>${esc(hhLabel(h) || r.address)}</small>${r.tags.map((t) => `<span class="tag">${esc(t)}</span>`).join("")}`, "", h ? () => openVisit(h.id) : null);
+  }), q ? "没有找到" : "本网格暂无居民数据");
+}
+
+async function refreshOutbox() {
+  const items = (await all("outbox")).sort((a, b) => b.created_at - a.created_at);
+  const waiting = items.filter((r) => r.status !== "done");
+  $("#outbox-count").textContent = waiting.length;
+  const today = new Date().toDateString();
+  const mine = items.filter((r) => new Date(r.created_at).toDateString() === today);
+  const count = (k) => mine.filter((r) => r.kind === k).length;
+  $("#records-summary").innerHTML = `今天：巡查 ${count("patrol")} 次 · 走访 ${count("visit")} 户 · 上报事件 ${count("event")} 件 · 民情日志 ${count("situation")} 条<br><small>待上传 ${waiting.length} 条</small>`;
+  fill("#outbox-list", items.slice(0, 80).map((r) => {
+    let extra = "";
+    if (r.status === "conflict" && r.conflict) {
+      extra = `<div class="diff">服务器版本：${esc(JSON.stringify(r.conflict.server))}<br>我的修改：${esc(JSON.stringify(r.conflict.client))}</div><button class="small" data-act="mine" data-id="${r.uuid}">用我的覆盖</button><button class="small" data-act="theirs" data-id="${r.uuid}">保留服务器的</button>`;
+    } else if (r.status === "error") {
+      extra = `<button class="small" data-act="retry" data-id="${r.uuid}">重发</button><button class="small" data-act="drop" data-id="${r.uuid}">删除</button>`;
+    }
+    const what = r.kind === "visit" ? hhLabel(household(r.data.household_id)) : r.kind === "event" ? (r.data.description || "").slice(0, 30) : r.kind === "patrol" ? `${r.data.track.length} 个轨迹点` : "";
+    const code = r.result && r.result.tracking_code ? ` · ${esc(r.result.tracking_code)}` : "";
+    return li(`<b>${KIND[r.kind] || r.kind}</b> ${esc(what)}<small>${fmtTime(r.client_time)} · <span data-testid="status">${STATUS[r.status]}</span>${code}</small>${r.message && r.status !== "done" ? `<small>${esc(r.message)}</small>` : ""}${extra}`, "st-" + r.status);
+  }), "还没有记录");
+}
+
+$("#outbox-list").addEventListener("click", async (ev) => {
+  const b = ev.target.closest("button[data-act]"); if (!b) return;
+  const rec = await get("outbox", b.dataset.id); if (!rec) return;
+  if (b.dataset.act === "drop" || b.dataset.act === "theirs") { if (!confirm("确定删除这条记录？")) return; await del("outbox", rec.uuid); }
+  else if (b.dataset.act === "retry") { rec.status = "pending"; rec.message = ""; rec.photos = (rec.photos || []); await put("outbox", rec); }
+  else if (b.dataset.act === "mine") {
+    // A new record based on the server's current version; the conflicting one is closed.
+    await del("outbox", rec.uuid);
+    await put("outbox", Object.assign({}, rec, {uuid: uuid(), base_version: rec.conflict.server_version, status: "pending", conflict: null, message: "", created_at: Date.now()}));
+  }
+  refreshOutbox(); sync();
+});
+
+/* ---- views and forms ----------------------------------------------------------------------- */
+function show(id) {
+  $$(".view").forEach((v) => { v.hidden = v.id !== id; });
+  $$("#tabs button").forEach((b) => b.classList.toggle("on", b.dataset.view === id));
+  $("#title").textContent = $("#" + id).dataset.title || "网格员";
+  if (id === "v-map") drawMap();
+  window.scrollTo(0, 0);
+}
+$$("#tabs button").forEach((b) => { b.onclick = () => show(b.dataset.view); });
+$$(".sheet .cancel").forEach((b) => { b.onclick = () => show("v-today"); });
+$("#q").addEventListener("input", search);
+
+function here() {
+  return new Promise((ok) => {
+    if (!navigator.geolocation) return ok(null);
+    navigator.geolocation.getCurrentPosition((p) => ok({lon: p.coords.longitude, lat: p.coords.latitude, acc: p.coords.accuracy}), () => ok(null), {enableHighAccuracy: true, timeout: 8000, maximumAge: 60000});
+  });
+}
+
+function openVisit(householdId) { const f = $("#f-visit"); f.reset(); if (householdId) f.household_id.value = householdId; show("f-visit"); }
+$("#new-visit").onclick = () => openVisit();
+$("#f-visit").addEventListener("submit", async (ev) => {
+  ev.preventDefault(); const f = ev.target; const h = household(f.household_id.value);
+  if (!h) return alert("请选择住户");
+  const pos = await here(); const photo = await storePhoto(f.photo);
+  await enqueue("visit", {household_id: h.id, grid_id: h.grid_id, visited_at: new Date().toISOString(), purpose: f.purpose.value, method: f.method.value,
+    people_met: f.people_met.value, findings: f.findings.value, needs: f.needs.value, follow_up: f.follow_up.value,
+    follow_up_due: f.follow_up_due.value || null, lon: pos && pos.lon, lat: pos && pos.lat}, {photos: photo ? [photo] : []});
+  f.reset(); show("v-records");
+});
+
+$("#patrol-report").onclick = async () => {
+  $("#f-event").reset(); show("f-event");
+  const pos = await here(); $("#f-event").dataset.pos = pos ? JSON.stringify(pos) : "";
+  $("#event-loc").textContent = pos ? `位置：${pos.lon.toFixed(5)}, ${pos.lat.toFixed(5)}（±${Math.round(pos.acc)} 米）` : "未取得定位，将使用楼栋或网格中心位置";
+};
+$("#f-event").addEventListener("submit", async (ev) => {
+  ev.preventDefault(); const f = ev.target; const g = grid();
+  if (!g) return alert("尚未加载网格数据");
+  const pos = f.dataset.pos ? JSON.parse(f.dataset.pos) : null; const photo = await storePhoto(f.photo);
+  await enqueue("event", {grid_id: g.id, category: f.category.value, description: f.description.value, address: f.address.value,
+    building_id: f.building_id.value ? Number(f.building_id.value) : null, resolve_on_spot: f.resolve_on_spot.checked,
+    lon: pos && pos.lon, lat: pos && pos.lat, occurred_at: new Date().toISOString()}, {photos: photo ? [photo] : []});
+  if (patrol) { patrol.events = (patrol.events || 0) + 1; await put("kv", patrol, "patrol"); }
+  f.reset(); show(patrol ? "v-patrol" : "v-records");
+});
+
+$("#new-log").onclick = () => { $("#f-log").reset(); show("f-log"); };
+$("#f-log").addEventListener("submit", async (ev) => {
+  ev.preventDefault(); const f = ev.target; const g = grid(); if (!g) return;
+  const pos = await here();
+  await enqueue("situation", {grid_id: g.id, text: f.text.value, place: f.place.value, tags: f.tags.value, follow_up_needed: f.follow_up_needed.checked,
+    occurred_at: new Date().toISOString(), lon: pos && pos.lon, lat: pos && pos.lat});
+  f.reset(); show("v-records");
+});
+
+let verifying = null;
+function openVerify(c) { verifying = c; $("#f-verify").reset(); $("#verify-case").innerHTML = `<b>${esc(c.category)}</b> ${esc(c.code)}<br><small>${esc(c.description)}</small>`; show("f-verify"); }
+$("#f-verify").addEventListener("submit", async (ev) => {
+  ev.preventDefault(); const f = ev.target; const passed = ev.submitter && ev.submitter.name === "pass";
+  const photo = await storePhoto(f.photo);
+  await enqueue("verify", {case_id: verifying.id, passed, comment: f.comment.value}, {base_version: verifying.version, photos: photo ? [photo] : []});
+  show("v-records");
+});
+
+async function followUpDone(f) {
+  if (!confirm(`确认已完成回访：${f.label}？`)) return;
+  await enqueue("visit_edit", {visit_uuid: f.visit_uuid, changes: {follow_up_done_at: new Date().toISOString()}}, {base_version: f.version});
+  data.follow_ups = data.follow_ups.filter((x) => x !== f); render();
+}
+
+/* ---- patrol -------------------------------------------------------------------------------- */
+function renderPatrol() {
+  const on = !!patrol;
+  $("#patrol-toggle").textContent = on ? "结束巡查" : "开始巡查";
+  $("#patrol-checkin").hidden = !on;
+  if (!on) { $("#patrol-state").innerHTML = "未在巡查。开始后，页面打开期间会记录轨迹。"; return; }
+  const mins = Math.round((Date.now() - new Date(patrol.started_at)) / 60000);
+  $("#patrol-state").innerHTML = `<b>巡查中</b> · 已 ${mins} 分钟 · 轨迹点 ${patrol.track.length} 个 · 打卡 ${patrol.checkins.length} 次 · 上报 ${patrol.events || 0} 件`;
+}
+function onPosition(p) {
+  if (!patrol) return;
+  const pt = [+p.coords.longitude.toFixed(7), +p.coords.latitude.toFixed(7), Date.now(), Math.round(p.coords.accuracy || 0)];
+  const last = patrol.track[patrol.track.length - 1];
+  if (last && pt[2] - last[2] < 10000) return; // at most one sample per 10 s
+  patrol.track.push(pt); put("kv", patrol, "patrol"); renderPatrol();
+}
+function watch() { if (navigator.geolocation && watchId == null) watchId = navigator.geolocation.watchPosition(onPosition, () => {}, {enableHighAccuracy: true, maximumAge: 5000}); }
+$("#patrol-toggle").onclick = async () => {
+  if (!patrol) {
+    const g = grid(); if (!g) return alert("尚未加载网格数据");
+    patrol = {uuid: uuid(), grid_id: g.id, started_at: new Date().toISOString(), track: [], checkins: [], events: 0};
+    await put("kv", patrol, "patrol"); watch();
+    const pos = await here(); if (pos) onPosition({coords: {longitude: pos.lon, latitude: pos.lat, accuracy: pos.acc}});
+  } else {
+    if (watchId != null) { navigator.geolocation.clearWatch(watchId); watchId = null; }
+    const p = patrol; patrol = null; await del("kv", "patrol");
+    await enqueue("patrol", {grid_id: p.grid_id, started_at: p.started_at, ended_at: new Date().toISOString(), track: p.track, checkins: p.checkins, note: ""}, {uuid: p.uuid});
+  }
+  renderPatrol();
+};
+$("#patrol-checkin").onclick = async () => {
+  const pos = await here(); if (!patrol) return;
+  patrol.checkins.push({lon: pos && pos.lon, lat: pos && pos.lat, at: new Date().toISOString(), note: ""});
+  await put("kv", patrol, "patrol"); renderPatrol();
+};
+setInterval(() => { if (patrol) renderPatrol(); }, 30000);
+
+/* ---- map (Leaflet, loaded on first use) ---------------------------------------------------- */
+let map = null;
+function loadLeaflet() {
+  if (window.L) return Promise.resolve();
+  const css = document.createElement("link"); css.rel = "stylesheet"; css.href = B.leafletCss; document.head.appendChild(css);
+  return new Promise((ok, fail) => { const s = document.createElement("script"); s.src = B.leaflet; s.onload = ok; s.onerror = fail; document.head.appendChild(s); });
+}
+async function drawMap() {
+  if (!data) return;
+  try { await loadLeaflet(); } catch (e) { $("#map-hint").textContent = "地图组件未能加载"; return; }
+  if (map) { map.invalidateSize(); return; }
+  map = L.map("map", {zoomControl: true});
+  if (B.tiles) L.tileLayer(B.tiles, {maxZoom: 19}).addTo(map);
+  const layers = [];
+  data.grids.forEach((g) => { if (g.boundary) layers.push(L.geoJSON(g.boundary, {style: {color: "#b3261e", weight: 2, fillOpacity: 0.05}}).addTo(map)); });
+  data.buildings.forEach((b) => L.circleMarker([b.lat, b.lon], {radius: 6, color: "#1565c0", weight: 1, fillOpacity: 0.6}).bindPopup(esc(b.name)).addTo(map));
+  data.open_cases.forEach((c) => L.circleMarker([c.lat, c.lon], {radius: 8, color: "#b3261e", fillColor: "#ff7043", fillOpacity: 0.9}).bindPopup(`<b>${esc(c.category)}</b><br>${esc(c.state_label)}<br>${esc(c.code)}`).addTo(map));
+  if (layers.length) map.fitBounds(L.featureGroup(layers).getBounds()); else map.setView([37.524, 111.134], 14);
+  $("#map-hint").textContent = `楼栋 ${data.buildings.length} 栋（蓝）· 未结案件 ${data.open_cases.length} 件（红）`;
+  const pos = await here(); if (pos) L.circleMarker([pos.lat, pos.lon], {radius: 7, color: "#2e7d32", fillOpacity: 1}).bindPopup("我的位置").addTo(map);
+}
+
+/* ---- start --------------------------------------------------------------------------------- */
+function net() { const on = navigator.onLine; const n = $("#net"); n.textContent = on ? "在线" : "离线"; n.classList.toggle("off", !on); }
+window.addEventListener("online", () => { net(); sync(); loadData(); });
+window.addEventListener("offline", net);
+$("#sync-now").onclick = () => { sync(); show("v-records"); };
+if ("serviceWorker" in navigator) navigator.serviceWorker.register(B.sw, {scope: "/m/"}).catch(() => {});
+(async () => {
+  net(); show("v-today");
+  // A record left "sending" when the app was closed mid-sync goes back to the queue; the server
+  // recognises its UUID if it had already arrived.
+  for (const r of await all("outbox")) if (r.status === "sending") { r.status = "pending"; await put("outbox", r); }
+  patrol = (await get("kv", "patrol")) || null; if (patrol) watch(); renderPatrol();
+  await loadData(); sync();
+  setInterval(sync, 60000);
+})();
+window.yiwangApp = {sync, all: () => all("outbox")};
+})();

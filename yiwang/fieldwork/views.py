@@ -1,0 +1,109 @@
+import datetime as dt
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import require_GET
+
+from yiwang.accounts.selectors import current_area
+from yiwang.geography.models import Area
+
+from . import permissions as P
+from . import selectors
+from .appdata import app_data
+
+STATIC_DIR = Path(__file__).parent / "static" / "fieldwork"
+SHELL_FILES = ("fieldwork/app.js", "fieldwork/app.css", "fieldwork/icon.svg",
+               "vendor/leaflet-1.9.4/leaflet.js", "vendor/leaflet-1.9.4/leaflet.css")
+
+
+@lru_cache(maxsize=1)
+def shell_version() -> str:
+    """Changes whenever the app's own files change, so the service worker refreshes its cache."""
+    digest = hashlib.sha256()
+    for name in ("app.js", "app.css", "sw.js"):
+        digest.update((STATIC_DIR / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _require_app(user) -> None:
+    if not user.has_perm_anywhere(P.USE_APP):
+        raise PermissionDenied
+
+
+@login_required
+@never_cache
+def app(request):
+    """The installable phone app (one page; the views are drawn by app.js from cached data)."""
+    _require_app(request.user)
+    get_token(request)  # the app reads the CSRF cookie for its API calls
+    # Rendered without the request context: the shell is cached on the phone and needs no menu.
+    html = render_to_string("fieldwork/app.html", {"version": shell_version(), "tile_url": settings.YIWANG_TILE_URL,
+                                                   "user_id": request.user.pk})
+    return HttpResponse(html)
+
+
+@login_required
+@gzip_page
+@never_cache
+def data(request):
+    """The worker's own grid data for offline use."""
+    _require_app(request.user)
+    return JsonResponse(app_data(request.user), json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def manifest(request):
+    body = {
+        "name": "一网 · 网格员", "short_name": "网格员", "lang": "zh-CN", "start_url": "/m/", "scope": "/m/",
+        "display": "standalone", "orientation": "portrait", "background_color": "#ffffff", "theme_color": "#b3261e",
+        "icons": [{"src": static("fieldwork/icon.svg"), "sizes": "any", "type": "image/svg+xml", "purpose": "any"},
+                  {"src": static("fieldwork/icon-192.png"), "sizes": "192x192", "type": "image/png"}],
+    }
+    return JsonResponse(body, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def service_worker(request):
+    """The service worker, served under /m/ so its scope is the app; it holds no personal data."""
+    source = (STATIC_DIR / "sw.js").read_text()
+    shell = ["/m/", "/m/manifest.webmanifest"] + [static(name) for name in SHELL_FILES]
+    source = source.replace("__VERSION__", shell_version()).replace("__SHELL__", repr(shell).replace("'", '"'))
+    response = HttpResponse(source, content_type="application/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["Service-Worker-Allowed"] = "/m/"
+    return response
+
+
+@login_required
+def coverage(request):
+    """Coverage per grid and per worker, for community and subdistrict staff."""
+    if not request.user.has_perm_anywhere(P.VIEW_COVERAGE):
+        raise PermissionDenied
+    area = current_area(request)
+    if request.GET.get("area", "").isdigit():
+        area = Area.objects.visible_to(request.user, P.VIEW_COVERAGE).filter(pk=int(request.GET["area"])).first() or area
+    today = timezone.localdate()
+    error = ""
+    start = parse_date(request.GET.get("start") or "") if request.GET.get("start") else today - dt.timedelta(days=29)
+    end = parse_date(request.GET.get("end") or "") if request.GET.get("end") else today
+    if start is None or end is None or start > end or (end - start).days > 366:
+        error = _("Choose a period of at most one year, the start before the end.")
+        start, end = today - dt.timedelta(days=29), today
+    result = selectors.coverage(request.user, within=area.path if area else "~", start=start, end=end, today=today)
+    visits = selectors.visit_list_visible_to(request.user, within=area.path if area else "~")[:30]
+    return render(request, "fieldwork/coverage.html", {"area": area, "data": result, "visits": visits,
+                                                        "error": error})
