@@ -9,9 +9,9 @@
     L.tileLayer(tileUrl, { maxZoom: 19, attribution: el.dataset.tileAttribution || "" }).addTo(map);
   }
   var styles = {
-    subdistrict: { color: "#c0392b", weight: 3, fill: false },
-    community: { color: "#1f5f8b", weight: 2, fillOpacity: 0.04 },
-    grid: { color: "#2e8b57", weight: 1, fillColor: "#7fc8a9", fillOpacity: 0.25 }
+    subdistrict: { color: "#c0392b", weight: 3.5, fill: false },
+    community: { color: "#1f5f8b", weight: 2, fill: false },
+    grid: { color: "#3c9d6b", weight: 0.8, fillColor: "#9fd8bb", fillOpacity: 0.35 }
   };
   // Data is WGS-84; tile providers on GCJ-02 (AMap, Tencent) need the shift for display only.
   function toGcj(lng, lat) {
@@ -42,7 +42,10 @@
     .then(function (data) {
       var counts = { subdistrict: 0, community: 0, grid: 0 };
       var order = { subdistrict: 0, community: 1, grid: 2 };
+      // Grids first (bottom) and clickable; community and subdistrict outlines are drawn over them
+      // so their borders stay visible, and let clicks through.
       data.features.sort(function (a, b) { return order[b.properties.level] - order[a.properties.level]; });
+      var gridTotal = data.features.filter(function (f) { return f.properties.level === "grid"; }).length;
       var layer = L.geoJSON(data, {
         coordsToLatLng: coordsToLatLng,
         style: function (f) { return styles[f.properties.level] || styles.grid; },
@@ -51,11 +54,15 @@
           counts[f.properties.level] = (counts[f.properties.level] || 0) + 1;
           var p = f.properties;
           l.options.className = "yw-" + p.level;
-          if (p.level === "grid") {
-            l.bindTooltip(p.name + "<br><small>" + p.code + "</small>", { sticky: true });
-            l.on("click", function () { showDetail(p.id); });
+          l.options.interactive = p.level === "grid";
+          if (p.level === "grid" && gridTotal <= 40) {
+            l.bindTooltip(p.name, { permanent: true, direction: "center", className: "area-label grid-name" });
           } else if (p.level === "community") {
-            l.bindTooltip(p.name, { permanent: false, direction: "center", className: "grid-label" });
+            l.bindTooltip(p.name, { permanent: true, direction: "center", className: "area-label" });
+          }
+          if (p.level === "grid") {
+            if (gridTotal > 40) { l.bindTooltip(p.name + "<br><small>" + p.code + "</small>", { sticky: true }); }
+            l.on("click", function () { showDetail(p.id); });
           }
         }
       }).addTo(map);
