@@ -99,6 +99,13 @@ def benchmark(name: str, *, feature: str, requires: tuple[str, ...] = (), modes=
 def missing_feature(requires: tuple[str, ...]) -> str | None:
     """The first requirement that is not importable, as a readable reason; None when all are there."""
     for requirement in requires:
+        if requirement.startswith("table:"):
+            from django.db import connection
+
+            table = requirement[len("table:"):]
+            if table not in connection.introspection.table_names():
+                return f"feature not landed: no table {table} (no migration yet)"
+            continue
         module_name, _, attr = requirement.partition(":")
         try:
             module = importlib.import_module(module_name)

@@ -53,6 +53,26 @@ def sqlite_reset(url: str) -> None:
         Path(str(path) + suffix).unlink(missing_ok=True)
 
 
+def sqlite_migrated(url: str, migrate) -> None:
+    """Migrate an empty SQLite file, reusing a migrated copy kept beside it while no migration changed."""
+    import shutil
+
+    from django.db import connection
+
+    path = Path(urlparse(url).path)
+    apps = sorted(str(p.parent.parent.relative_to(ROOT)) for p in ROOT.glob("yiwang/*/migrations/__init__.py"))
+    template = path.with_name(f"{path.stem}.migrated-{migration_fingerprint(*apps)}.sqlite3")
+    if template.exists():
+        connection.close()
+        shutil.copyfile(template, path)
+        return
+    migrate()
+    connection.close()
+    for old in path.parent.glob(f"{path.stem}.migrated-*.sqlite3"):
+        old.unlink(missing_ok=True)
+    shutil.copyfile(path, template)
+
+
 def migration_fingerprint(*app_dirs: str) -> str:
     """A hash of the migration files of these apps: data sets regenerate when a schema changes."""
     digest = hashlib.sha256()
@@ -146,8 +166,13 @@ def _copy_text(value) -> str:
 
 def bulk_load(table: str, columns: list[str], rows: Iterable[tuple], *, chunk_rows: int = 50_000) -> int:
     """Insert rows fast: COPY FROM STDIN in text format on PostgreSQL, executemany on SQLite."""
-    from django.db import connection
+    from django.db import connection, transaction
 
+    with transaction.atomic():
+        return _bulk_load(connection, table, columns, rows, chunk_rows)
+
+
+def _bulk_load(connection, table, columns, rows, chunk_rows) -> int:
     count = 0
     if connection.vendor == "postgresql":
         sql = f'COPY "{table}" ({", ".join(columns)}) FROM STDIN'
@@ -181,6 +206,26 @@ def bulk_load(table: str, columns: list[str], rows: Iterable[tuple], *, chunk_ro
         if batch:
             cursor.executemany(sql, batch)
             count += len(batch)
+    return count
+
+
+def copy_text_lines(table: str, columns: list[str], lines: Iterable[str], *, chunk_lines: int = 50_000) -> int:
+    """COPY pre-rendered text-format lines (PostgreSQL only) in one transaction."""
+    from django.db import connection, transaction
+
+    count = 0
+    with transaction.atomic(), connection.cursor() as cursor, \
+            cursor.cursor.copy(f'COPY "{table}" ({", ".join(columns)}) FROM STDIN') as copy:
+        chunk: list[str] = []
+        for line in lines:
+            chunk.append(line)
+            if len(chunk) >= chunk_lines:
+                copy.write("".join(chunk).encode())
+                count += len(chunk)
+                chunk = []
+        if chunk:
+            copy.write("".join(chunk).encode())
+            count += len(chunk)
     return count
 
 

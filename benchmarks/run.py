@@ -86,7 +86,10 @@ def main(argv=None) -> int:
 
     django.setup()
     t = time.perf_counter()
-    _migrate(mode, url)
+    if mode == "quick":
+        db.sqlite_migrated(url, lambda: _migrate(mode, url))
+    else:
+        _migrate(mode, url)
     log(f"  migrate: {time.perf_counter() - t:.1f} s")
 
     from . import suites  # noqa: F401 - registers the benchmarks
@@ -141,9 +144,10 @@ def main(argv=None) -> int:
 
     server = None
     if any(b.http for b in runnable):
-        server = Server(env=dict(os.environ)).start()
+        t = time.perf_counter()
+        server = Server(env=dict(os.environ), workers=3 if mode == "quick" else None).start()
         ctx.server = server
-        log(f"  server: {server.description} on 127.0.0.1:{server.port}")
+        log(f"  server: {server.description} on 127.0.0.1:{server.port}, up in {time.perf_counter() - t:.1f} s")
     try:
         for bench in runnable:
             t = time.perf_counter()

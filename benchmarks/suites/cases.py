@@ -1,1 +1,116 @@
-"""Placeholder."""
+"""The case loop (issue 4): intake over HTTP at 32 clients, the dispatcher's queue over a million cases."""
+
+import json
+
+from ..context import http_row
+from ..core import Pending, benchmark, row
+from ..db import ensure_dataset, migration_fingerprint
+from .targets import INTAKE_P95, INTAKE_RATIO, QUEUE_P95
+
+
+def prepare_cases(ctx):
+    from ..data import cases
+
+    sizes = ctx.sizes
+    params = {"cases": sizes["cases"], "years": sizes["case_years"], "seed": ctx.seed,
+              "world": ctx.datasets["world"].get("grids"),
+              "schema": migration_fingerprint("yiwang/cases", "yiwang/geography")}
+    ctx.datasets["cases"] = ensure_dataset("cases", params, lambda: cases.generate(ctx, sizes["cases"],
+                                                                                   sizes["case_years"]), log=ctx.log)
+
+
+def _first_url(*names: str) -> str | None:
+    from django.urls import NoReverseMatch, reverse
+
+    for name in names:
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return None
+
+
+INTAKE_ROWS = (("case intake over HTTP, 32 clients", "req/s", INTAKE_RATIO),
+               ("case intake p95, 32 clients", "ms p95", INTAKE_P95))
+
+
+def _intake_requests(ctx, url: str, n: int) -> list[dict]:
+    """Create requests from grid workers in their own grids: authenticated, a leaf category, a point
+    inside the grid (so the real grid lookup runs), a unique idempotency key per request."""
+    from yiwang.accounts.models import Membership
+    from yiwang.accounts.roles import Role
+    from yiwang.cases.models import Category
+
+    from ..data.world import api_tokens
+
+    rng = ctx.rng("intake")
+    leaves = list(Category.objects.filter(children__isnull=True, active=True, public=True)
+                  .values_list("code", flat=True)[:200])
+    members = list(Membership.objects.filter(role=Role.GRID_WORKER).select_related("user", "area")
+                   .order_by("area__path")[:64])
+    tokens = api_tokens([m.user.username for m in members])
+    requests = []
+    for i in range(n):
+        m = members[i % len(members)]
+        body = {"category": rng.choice(leaves), "lon": m.area.centroid_lon, "lat": m.area.centroid_lat,
+                "description": "楼下垃圾桶满溢，气味很大，请尽快清运", "channel": "grid_worker",
+                "idempotency_key": f"bench-{ctx.seed}-{{n}}"}
+        requests.append({"method": "POST", "path": url, "body": json.dumps(body, ensure_ascii=False),
+                         "headers": {"Authorization": tokens[m.user.username],
+                                     "Idempotency-Key": f"bench-{ctx.seed}-{{n}}"}})
+    return requests
+
+
+@benchmark("case intake", feature="cases", http=True, prepare=prepare_cases,
+           requires=("table:cases_case", "yiwang.cases.services:case_create"), rows=INTAKE_ROWS)
+def case_intake(ctx):
+    url = _first_url("api:case-list", "api:cases-list")
+    if url is None:
+        raise Pending("feature not landed: no case create API (api:case-list) yet")
+    requests = _intake_requests(ctx, url, 64)
+    # Unique keys across runs on a kept database: {n} plus the run's start time.
+    import time as _time
+
+    stamp = str(int(_time.time()))
+    for r in requests:
+        r["body"] = r["body"].replace("{n}", stamp + "-{n}")
+        r["headers"]["Idempotency-Key"] = r["headers"]["Idempotency-Key"].replace("{n}", stamp + "-{n}")
+    ceiling = ctx.minimal(32)
+    result = ctx.load(requests, concurrency=32)
+    size = f"{ctx.datasets.get('cases', {}).get('cases', 0):,} cases present"
+    tpcb = ctx.pgbench("tpcb", 32)
+    insert = ctx.pgbench("insert", 32)
+    beside = ""
+    if tpcb and result["completed"]:
+        beside = (f"pgbench TPC-B {tpcb['tps']:.0f} tx/s, single insert {insert['tps']:.0f} tx/s: intake = "
+                  f"{result['throughput_rps'] / tpcb['tps']:.2f} x TPC-B")
+    rows = [http_row("case intake over HTTP, 32 clients", result, ceiling=ceiling, target=INTAKE_RATIO,
+                     size=size, note=beside),
+            http_row("case intake p95, 32 clients", result, ceiling=ceiling, metric="p95", target=INTAKE_P95,
+                     size=size)]
+    return rows
+
+
+QUEUE_ROWS = (("dispatcher queue page, 8 clients", "ms p95", QUEUE_P95),)
+
+
+@benchmark("case queue", feature="cases", http=True, prepare=prepare_cases,
+           requires=("table:cases_case", "yiwang.cases.selectors"), rows=QUEUE_ROWS)
+def case_queue(ctx):
+    from ..data.world import session_cookie
+
+    url = _first_url("cases:queue", "cases:dispatch_queue", "cases:list", "cases:case_list")
+    if url is None:
+        raise Pending("feature not landed: no queue page (cases:queue) yet")
+    cookie = session_cookie("qu_ddy")
+    filters = ["", "?state=dispatched", "?overdue=1", "?state=in_progress&channel=hotline", "?within=141102001",
+               "?state=reported", "?page=3"]
+    requests = [{"path": url + f, "headers": {"Cookie": cookie, "Accept": "text/html"}} for f in filters]
+    ceiling = ctx.minimal(8)
+    result = ctx.load(requests, concurrency=8)
+    size = f"{ctx.datasets.get('cases', {}).get('cases', 0):,} cases; district dispatcher; filters: state, overdue, channel, area"
+    return [http_row("dispatcher queue page, 8 clients", result, ceiling=ceiling, metric="p95", target=QUEUE_P95,
+                     size=size)]
+
+
+__all__ = ["row"]
