@@ -1,8 +1,8 @@
 """Reads for accounts: scoped user and department lists, and the current area of a request."""
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
-from yiwang.geography.models import Area
+from yiwang.geography.models import Area, AreaLevel
 
 from .models import Department, Membership, User
 from .roles import VIEW_AREA, VIEW_DEPARTMENT, VIEW_USER
@@ -34,11 +34,18 @@ def department_list_visible_to(actor):
 
 
 def switchable_areas(user) -> list[Area]:
-    """The top areas of a user's memberships, for the area switcher."""
-    paths = user.scope_paths(VIEW_AREA)
-    if paths is None:
-        return list(Area.objects.filter(level=1))
-    return list(Area.objects.filter(path__in=set(paths)))
+    """Areas a user can focus on with the area switcher: their own areas and, below them, every
+    subdistrict and community (grids are reached from the map). Ordered as a tree."""
+    cached = getattr(user, "_switchable_cache", None)
+    if cached is not None:
+        return cached
+    areas = Area.objects.visible_to(user, VIEW_AREA)
+    tops = set(user.scope_paths(VIEW_AREA) or [])
+    options = list(areas.filter(Q(level__lte=AreaLevel.COMMUNITY) | Q(path__in=tops))
+                   .only("id", "name", "level", "path", "division_code", "street_no", "community_no", "grid_no")
+                   .order_by("path"))
+    user._switchable_cache = options
+    return options
 
 
 def current_area(request) -> Area | None:
@@ -54,6 +61,6 @@ def current_area(request) -> Area | None:
     area = visible.filter(path=chosen).first() if chosen else None
     if area is None:
         options = switchable_areas(user)
-        area = options[0] if options else None
+        area = min(options, key=lambda a: (len(a.path), a.path)) if options else None
     request._yw_current_area = area
     return area

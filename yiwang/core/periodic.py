@@ -42,7 +42,7 @@ def run_due(last_run: dict[str, float], now: float) -> list[str]:
 
 
 def run_periodic_forever(stop: threading.Event, tick: float = 5.0) -> None:
-    last_run: dict[str, float] = {name: time.time() for name in settings.CELERY_BEAT_SCHEDULE}
+    last_run: dict[str, float] = {}  # everything runs at the first tick, then on its interval
     while not stop.wait(tick):
         run_due(last_run, time.time())
 

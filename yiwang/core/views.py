@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -12,7 +12,10 @@ from .tasks import HEARTBEAT_CACHE_KEY
 
 @login_required
 def home(request):
-    return redirect("geography:map")
+    """Staff start on the map; everyone else (residents, volunteers) on a page of what they may do."""
+    if request.user.has_perm_anywhere("geography.view_area"):
+        return redirect("geography:map")
+    return render(request, "core/home.html")
 
 
 def _check_database() -> str:

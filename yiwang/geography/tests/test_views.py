@@ -46,3 +46,19 @@ def test_levels_have_chinese_labels():
 
     with translation.override("zh-hans"):
         assert str(AreaLevel.GRID.label) == "网格"
+
+
+def test_area_switcher_offers_subdistricts_and_communities_below_the_users_area(world, client_for):
+    from yiwang.accounts.selectors import switchable_areas
+
+    names = [a.name for a in switchable_areas(world.people.admin)]
+    assert names[0] == world.tree.district.name and world.tree.comm_c.name in names
+    assert world.tree.grid_a1.name not in names
+    assert [a.name for a in switchable_areas(world.people.grid_worker)] == [world.tree.grid_a1.name]
+    assert switchable_areas(world.people.outsider) == [world.tree.comm_b]
+
+
+def test_residents_land_on_a_page_of_what_they_may_do(world, client_for):
+    response = client_for(world.people.resident).get("/")
+    assert response.status_code == 200 and "欢迎" in response.content.decode()
+    assert client_for(world.people.staff).get("/")["Location"] == "/geo/map/"
