@@ -1,0 +1,133 @@
+"""Notifications: an in-app inbox per user plus pluggable external channels (generic, reusable).
+
+Any app may call
+
+    notify(user=u, kind="cases.dispatched", title=..., body=..., link=..., dedupe_key="case:7:dispatch:3")
+    notify(phone="13800000000", kind="cases.public_step", title=..., channels=("sms",), dedupe_key=...)
+
+`dedupe_key` is unique: calling twice with the same key returns the first notification and sends
+nothing again. A user always gets the inbox entry; each external channel becomes a
+NotificationDelivery row, sent by the `deliver_notification` task after commit, retried with
+back-off by the periodic `retry_deliveries` task, and marked sent exactly once.
+
+Channels are configured in settings.YIWANG_NOTIFY_BACKENDS ({"sms": "dotted.path.Class", ...}); the
+defaults write to the console log. A backend has `send(notification) -> None` and raises on failure.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from yiwang.core.tasks import enqueue_on_commit
+
+from .models import DeliveryStatus, Notification, NotificationDelivery
+
+logger = logging.getLogger("yiwang.notify")
+MAX_ATTEMPTS = 5
+
+
+class ConsoleBackend:
+    """Writes the message to the log (stderr); the default for every channel."""
+
+    channel = "console"
+
+    def send(self, notification: Notification) -> None:
+        target = notification.phone or notification.email or (notification.user and notification.user.username)
+        logger.warning("[%s → %s] %s %s", self.channel, target, notification.title, notification.body)
+
+
+class ConsoleSMS(ConsoleBackend):
+    channel = "sms"
+
+
+class ConsoleEmail(ConsoleBackend):
+    channel = "email"
+
+
+class ConsoleWeChat(ConsoleBackend):
+    """Stands in for a WeChat template message (openid + template id + data) until one is configured."""
+
+    channel = "wechat"
+
+
+DEFAULT_BACKENDS = {
+    "sms": "yiwang.cases.notifications.ConsoleSMS",
+    "email": "yiwang.cases.notifications.ConsoleEmail",
+    "wechat": "yiwang.cases.notifications.ConsoleWeChat",
+}
+
+
+def backend_for(channel: str):
+    paths = {**DEFAULT_BACKENDS, **getattr(settings, "YIWANG_NOTIFY_BACKENDS", {})}
+    return import_string(paths[channel])()
+
+
+def notify(*, user=None, phone: str = "", email: str = "", kind: str, title: str, body: str = "", link: str = "",
+           channels: tuple[str, ...] = (), dedupe_key: str) -> Notification:
+    """Record one notification (idempotent on dedupe_key) and queue its external deliveries."""
+    existing = Notification.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                user=user, phone=phone, email=email, kind=kind, title=str(title)[:200], body=str(body),
+                link=link[:300], dedupe_key=dedupe_key[:200])
+    except IntegrityError:
+        return Notification.objects.get(dedupe_key=dedupe_key[:200])
+    for channel in channels:
+        if channel == "sms" and not phone:
+            continue
+        if channel == "email" and not email:
+            continue
+        delivery = NotificationDelivery.objects.create(notification=notification, channel=channel)
+        from .tasks import deliver_notification
+
+        enqueue_on_commit(deliver_notification, delivery.pk)
+    return notification
+
+
+def deliver(delivery_id: int) -> str:
+    """Send one delivery if it is still due; the row lock makes a concurrent second send impossible."""
+    with transaction.atomic():
+        delivery = (NotificationDelivery.objects.select_for_update().select_related("notification__user")
+                    .filter(pk=delivery_id).first())
+        if delivery is None or delivery.status in (DeliveryStatus.SENT, DeliveryStatus.GAVE_UP):
+            return "skipped"
+        delivery.attempts += 1
+        try:
+            backend_for(delivery.channel).send(delivery.notification)
+        except Exception as exc:  # any backend failure is retried later
+            delivery.last_error = f"{exc.__class__.__name__}: {exc}"[:300]
+            if delivery.attempts >= MAX_ATTEMPTS:
+                delivery.status = DeliveryStatus.GAVE_UP
+            else:
+                delivery.status = DeliveryStatus.FAILED
+                delivery.next_attempt_at = timezone.now() + timedelta(minutes=5 * 2 ** (delivery.attempts - 1))
+            delivery.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+            return "failed"
+        delivery.status = DeliveryStatus.SENT
+        delivery.sent_at = timezone.now()
+        delivery.save(update_fields=["attempts", "status", "sent_at"])
+        return "sent"
+
+
+def due_delivery_ids(now=None, limit: int = 500) -> list[int]:
+    now = now or timezone.now()
+    return list(NotificationDelivery.objects.filter(status=DeliveryStatus.FAILED, next_attempt_at__lte=now)
+                .values_list("pk", flat=True)[:limit])
+
+
+def inbox_for(user):
+    return Notification.objects.filter(user=user)
+
+
+def notification_mark_read(*, actor, notification_id: int | None = None) -> int:
+    qs = Notification.objects.filter(user=actor, read_at__isnull=True)
+    if notification_id is not None:
+        qs = qs.filter(pk=notification_id)
+    return qs.update(read_at=timezone.now())

@@ -1,0 +1,242 @@
+"""Reads for cases: scoped lists and lookups, work queues, duplicate suggestions and indicators.
+
+`indicators_for` is the one place the KPIs are computed (formulas in docs/indicators.md); the
+dashboards app reuses it.
+"""
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q
+from django.db.models.functions import Substr
+from django.http import Http404
+from django.utils import timezone
+
+from yiwang.core.scoping import scope_q
+
+from .models import Case, CaseStep, Category
+from .permissions import VIEW_CASE, VIEW_INDICATORS, handler_department_ids
+from .workflow import LEVEL_PATH_LENGTH, OPEN_STATES, Action, State
+
+
+def _visibility_q(actor, perm: str = VIEW_CASE) -> Q | None:
+    """None: the actor sees nothing. Area scope plus, for handlers, cases dispatched to their department."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return None
+    paths = actor.scope_paths(perm)
+    if paths is None:
+        return Q()
+    condition = scope_q("area_path", paths) if paths else Q(pk__in=[])
+    departments = handler_department_ids(actor) if perm == VIEW_CASE else set()
+    if departments:
+        condition |= Q(department_id__in=departments)
+    if not paths and not departments:
+        return None
+    return condition
+
+
+def case_list_visible_to(actor):
+    condition = _visibility_q(actor)
+    if condition is None:
+        return Case.objects.none()
+    return Case.objects.filter(condition)
+
+
+def case_get_visible(actor, pk) -> Case:
+    try:
+        return case_list_visible_to(actor).select_related("category", "grid", "department", "building",
+                                                          "merged_into").get(pk=pk)
+    except (Case.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def case_by_tracking_code(code: str) -> Case | None:
+    return (Case.objects.select_related("category", "grid", "department")
+            .filter(tracking_code=(code or "").strip().upper()).first())
+
+
+def case_queue(actor, params: dict | None = None):
+    """The queue page's base queryset: visible cases with the relations the rows show."""
+    return case_list_visible_to(actor).select_related("category", "grid", "department")
+
+
+def case_steps(case: Case, *, public_only: bool = False):
+    steps = case.steps.select_related("department").prefetch_related("attachments").order_by("at", "id")
+    return steps.filter(public=True) if public_only else steps
+
+
+def category_leaves(*, public_only: bool = False):
+    qs = Category.objects.filter(active=True, children__isnull=True).select_related("parent")
+    return qs.filter(public=True) if public_only else qs
+
+
+def category_tree():
+    """Active categories as a flat list ordered by code (parents before children)."""
+    return Category.objects.filter(active=True).order_by("code")
+
+
+# -- duplicates ---------------------------------------------------------------------------------------
+def _bigrams(text: str) -> set[str]:
+    text = "".join(ch for ch in (text or "") if not ch.isspace())
+    return {text[i:i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
+
+
+def duplicate_candidates(actor, *, category, lon: float, lat: float, text: str = "", radius_m: float = 300,
+                         days: int = 7, limit: int = 5, exclude_pk=None) -> list[Case]:
+    """Open cases in the same or a sibling category near (lon, lat) within `days`, most similar text first."""
+    if category is None:
+        return []
+    related = Q(category=category)
+    if category.parent_id:
+        related |= Q(category__parent_id=category.parent_id)
+    dlat = radius_m / 111_000
+    dlon = radius_m / (111_000 * max(math.cos(math.radians(lat)), 0.1))
+    since = timezone.now() - timedelta(days=days)
+    qs = (case_list_visible_to(actor).open().filter(related, created_at__gte=since,
+                                                     lon__range=(lon - dlon, lon + dlon),
+                                                     lat__range=(lat - dlat, lat + dlat))
+          .select_related("category"))
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    words = _bigrams(text)
+    scored = []
+    for case in qs[:200]:
+        other = _bigrams(case.description)
+        similarity = len(words & other) / len(words | other) if words and other else 0.0
+        distance = math.hypot((case.lon - lon) / dlon, (case.lat - lat) / dlat)
+        case.similarity = round(similarity, 2)
+        scored.append((-similarity, distance, case))
+    scored.sort(key=lambda item: (item[0], item[1]))
+    return [c for _s, _d, c in scored[:limit]]
+
+
+# -- indicators ----------------------------------------------------------------------------------------
+@dataclass
+class IndicatorRow:
+    key: str
+    label: str
+    received: int = 0
+    responded_on_time: int = 0
+    rated: int = 0
+    solved: int = 0
+    satisfied: int = 0
+    basically_satisfied: int = 0
+    should_close: int = 0
+    closed: int = 0
+    closed_on_time: int = 0
+    deferred: int = 0
+    handled: int = 0
+    rework: int = 0
+    overdue_closed: int = 0
+    rates: dict = field(default_factory=dict)
+
+    def compute(self) -> "IndicatorRow":
+        def pct(num, den):
+            return round(100.0 * num / den, 1) if den else None
+
+        self.rates = {
+            "response_rate": pct(self.responded_on_time, self.received),
+            "resolution_rate": pct(self.solved, self.rated),
+            "satisfaction_rate": pct(self.satisfied + 0.9 * self.basically_satisfied, self.rated),
+            "on_time_closure_rate": pct(self.closed_on_time, self.should_close - self.deferred),
+            "closure_rate": pct(self.closed, self.should_close),
+            "rework_rate": pct(self.rework, self.handled),
+            "overdue_rate": pct(self.overdue_closed, self.closed),
+        }
+        return self
+
+
+RATE_LABELS = {
+    "response_rate": "响应率", "resolution_rate": "解决率", "satisfaction_rate": "满意率",
+    "on_time_closure_rate": "按期结案率", "closure_rate": "结案率", "rework_rate": "返工率", "overdue_rate": "超期率",
+}
+
+
+def _count_by(steps, group: str | None, **filters) -> dict:
+    qs = steps.filter(**filters) if filters else steps
+    if group is None:
+        return {"": qs.values("case_id").distinct().count()}
+    return {row["g"]: row["n"] for row in qs.values(g=group_expr(group)).annotate(n=Count("case_id", distinct=True))}
+
+
+def group_expr(group):
+    return group if isinstance(group, str) and not group.startswith("area:") else Substr("area_path", 1,
+                                                                                           int(group.split(":")[1]))
+
+
+def indicators_for(actor, *, area=None, department=None, person=None, period_start: datetime, period_end: datetime,
+                   group_by: str | None = None) -> list[IndicatorRow]:
+    """The seven indicators over steps recorded in [period_start, period_end), scoped to what the actor
+    may see, optionally narrowed to an area subtree / department / person, grouped by
+    None (one total row), "area" (children of `area` or of the actor's top area), "department" or "person".
+    """
+    condition = _visibility_q(actor, VIEW_INDICATORS)
+    if condition is None:
+        return []
+    cases = Case.objects.filter(condition)
+    steps = CaseStep.objects.filter(at__gte=period_start, at__lt=period_end, case__in=cases)
+    if area is not None:
+        steps = steps.filter(area_path__startswith=area.path)
+    if department is not None:
+        steps = steps.filter(Q(department=department) | Q(case__department=department))
+    if person is not None:
+        steps = steps.filter(actor=person)
+    group = None
+    labels: dict = {}
+    if group_by == "area":
+        length = LEVEL_PATH_LENGTH[min((area.level if area else 1) + 1, 4)]
+        group = f"area:{length}"
+        from yiwang.geography.models import Area
+
+        labels = dict(Area.objects.filter(path__in=steps.values_list(Substr("area_path", 1, length), flat=True)
+                                          .distinct()).values_list("path", "name"))
+    elif group_by == "department":
+        group = "department_id"
+        from yiwang.accounts.models import Department
+
+        labels = dict(Department.objects.values_list("id", "name"))
+    elif group_by == "person":
+        group = "actor_id"
+        from yiwang.accounts.models import User
+
+        labels = {u.pk: str(u) for u in User.objects.filter(pk__in=steps.values("actor_id").distinct())}
+
+    counts = {
+        "received": _count_by(steps, group, action=Action.CREATE),
+        "responded_on_time": _count_by(steps.filter(action__in=[Action.ACCEPT, Action.REJECT, Action.RESOLVE_ON_SPOT],
+                                                    from_state=State.REPORTED).exclude(on_time=False), group),
+        "rated": _count_by(steps, group, action=Action.RATE),
+        "solved": _count_by(steps, group, action=Action.RATE, rating__gte=2),
+        "satisfied": _count_by(steps, group, action=Action.RATE, rating=3),
+        "basically_satisfied": _count_by(steps, group, action=Action.RATE, rating=2),
+        "closed": _count_by(steps.filter(action__in=[Action.CLOSE, Action.RESOLVE_ON_SPOT]), group),
+        "closed_on_time": _count_by(steps.filter(action__in=[Action.CLOSE, Action.RESOLVE_ON_SPOT], on_time=True),
+                                    group),
+        "overdue_closed": _count_by(steps, group, action=Action.CLOSE, on_time=False),
+        "handled": _count_by(steps, group, action=Action.REPORT_BACK),
+        "rework": _count_by(steps.filter(action__in=[Action.VERIFY_FAIL, Action.REOPEN]), group),
+        "deferred": _count_by(steps.filter(action__in=[Action.CLOSE], data__deferred=True), group),
+    }
+    # 应结案: cases whose handling deadline fell in the period, or that were closed in it.
+    due_steps = steps.filter(Q(action=Action.DISPATCH) & Q(case__due_at__lt=period_end)) | steps.filter(
+        action__in=[Action.CLOSE, Action.RESOLVE_ON_SPOT])
+    counts["should_close"] = _count_by(due_steps, group)
+    keys = set()
+    for values in counts.values():
+        keys.update(values)
+    rows = []
+    for key in sorted(keys, key=lambda k: (k is None, str(k))):
+        if key is None and group is not None:
+            label = "—"
+        else:
+            label = labels.get(key, "" if group is None else str(key))
+        row = IndicatorRow(key=str(key), label=label)
+        for name, values in counts.items():
+            setattr(row, name, values.get(key, 0))
+        rows.append(row.compute())
+    return rows
+
+
+def overdue_open_count(actor) -> int:
+    return case_list_visible_to(actor).filter(state__in=[s.value for s in OPEN_STATES], overdue=True).count()
