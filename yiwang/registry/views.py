@@ -168,6 +168,8 @@ def resident_edit(request, pk: int):
         data = form.cleaned_data
         changes = {}
         for field in records.RESIDENT_FIELDS:
+            if field not in request.POST:  # only what the client sent counts as an edit
+                continue
             if field in records.PII_FIELDS:
                 if data.get(field):  # blank means "keep"
                     changes[field] = data[field]
