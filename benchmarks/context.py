@@ -10,8 +10,8 @@ from .core import Row, row
 # "full" is city scale (see docs/performance.md for how long it takes); "quick" is the SQLite smoke.
 SIZES = {
     "quick": {"geo_scale": 0.3, "residents": 5_000, "households": 2_000, "cases": 5_000, "case_years": 3,
-              "patrol_days": 5, "import_rows": 2_000, "http_seconds": 1.2, "http_requests": 250,
-              "lookups": 3_000, "pgbench_scale": 0},
+              "patrol_days": 5, "import_rows": 400, "http_seconds": 1.2, "http_requests": 250,
+              "lookups": 1_000, "pgbench_scale": 0},
     "default": {"geo_scale": 5.6, "residents": 1_000_000, "households": 400_000, "cases": 1_000_000,
                 "case_years": 3, "patrol_days": 30, "import_rows": 100_000, "http_seconds": 12.0,
                 "http_requests": 4_000, "lookups": 20_000, "pgbench_scale": 32},

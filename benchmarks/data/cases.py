@@ -7,6 +7,7 @@ distribution over the seeded tree (a few leaves take most cases, as in real 1234
 are inside their grid; channels, departments and deadlines are plausible. Deterministic for a seed.
 """
 
+import bisect
 import datetime as dt
 import math
 import tempfile
@@ -24,20 +25,17 @@ HOUR = dt.timedelta(hours=1)
 
 
 def _cumulative(pairs):
-    total, out = 0, []
+    total, edges, values = 0, [], []
     for value, weight in pairs:
         total += weight
-        out.append((total, value))
-    return total, out
+        edges.append(total)
+        values.append(value)
+    return total, edges, values
 
 
 def _pick(rng, cumulative):
-    total, table = cumulative
-    x = rng.random() * total
-    for edge, value in table:
-        if x < edge:
-            return value
-    return table[-1][1]
+    total, edges, values = cumulative
+    return values[min(len(values) - 1, bisect.bisect_right(edges, rng.random() * total))]
 
 
 def _base31(n: int, width: int) -> str:

@@ -4,7 +4,7 @@ import json
 
 from ..context import http_row
 from ..core import Pending, benchmark, row
-from ..db import ensure_dataset, migration_fingerprint
+from ..db import ensure_dataset
 from .targets import INTAKE_P95, INTAKE_RATIO, QUEUE_P95
 
 
@@ -13,8 +13,7 @@ def prepare_cases(ctx):
 
     sizes = ctx.sizes
     params = {"cases": sizes["cases"], "years": sizes["case_years"], "seed": ctx.seed,
-              "world": ctx.datasets["world"].get("grids"),
-              "schema": migration_fingerprint("yiwang/cases", "yiwang/geography")}
+              "world": ctx.datasets["world"].get("grids")}
     ctx.datasets["cases"] = ensure_dataset("cases", params, lambda: cases.generate(ctx, sizes["cases"],
                                                                                    sizes["case_years"]), log=ctx.log)
 
