@@ -1,7 +1,28 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DashboardsConfig(AppConfig):
     name = "yiwang.dashboards"
     label = "dashboards"
-    verbose_name = "Dashboards"
+    verbose_name = _("Dashboards")
+
+    def ready(self):
+        from django.db.models.signals import post_save
+
+        from yiwang.accounts.roles import Role, grant
+        from yiwang.cases.models import CaseStep
+        from yiwang.core.navigation import register_nav
+        from yiwang.core.periodic import register_periodic
+
+        from .permissions import EXPORT, VIEW_DASHBOARD
+        from .signals import step_committed
+
+        grant(Role.ADMIN, VIEW_DASHBOARD, EXPORT)
+        grant(Role.DISPATCHER, VIEW_DASHBOARD, EXPORT)
+        grant(Role.STAFF, VIEW_DASHBOARD, EXPORT)
+
+        register_nav("dashboard", _("Command centre"), "dashboards:home", VIEW_DASHBOARD, order=15)
+        register_nav("bigscreen", _("Big screen"), "dashboards:bigscreen_home", VIEW_DASHBOARD, order=16)
+        register_periodic("dashboards.rollup_recent", "yiwang.dashboards.tasks.rollup_recent", seconds=900)
+        post_save.connect(step_committed, sender=CaseStep, dispatch_uid="dashboards.step_committed")

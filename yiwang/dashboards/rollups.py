@@ -1,0 +1,295 @@
+"""Keeping the rollups in step with the cases.
+
+Decision (see docs/dashboards.md): every committed CaseStep enqueues, on commit, a recomputation of
+the one (grid, local day) it touched plus the grid's open-case counts (`rollup_refresh`, a Celery
+task: inline in the embedded default, on a worker in production). The grid-level rows are
+*recomputed from the raw steps*, never incremented blindly, so a replayed or duplicated refresh is
+harmless; the difference between the old and new grid rows is then added to the subdistrict,
+community and district rows with one atomic `INSERT ... ON CONFLICT DO UPDATE SET x = x + delta`.
+
+Two steps landing at once: each refresh of a (grid, day) runs under a transaction-scoped lock on that
+key (a PostgreSQL advisory lock; SQLite serialises writers anyway), reads the steps committed so far
+and writes the difference to what the previous refresh wrote. Whichever runs last sees both steps;
+the ancestors receive exactly the sum of the differences. A periodic safety net (`rollup_recent`,
+every 15 minutes) rebuilds today and yesterday in full, which also covers rows written with
+bulk_create (demo and benchmark loaders), and `manage.py rollup_rebuild` rebuilds any period.
+"""
+
+import datetime as dt
+import logging
+import zlib
+from collections import defaultdict
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from yiwang.cases.models import Case, CaseStep
+from yiwang.cases.workflow import OPEN_STATES, Action, State
+
+from .models import COUNTERS, DailyRollup, DailyTotal, OpenCount, WorkerDaily
+
+logger = logging.getLogger(__name__)
+LOCAL = ZoneInfo("Asia/Shanghai")
+LEVEL_LENGTHS = ((1, 6), (2, 9), (3, 12), (4, 15))
+
+# Step filters of each counter: the same as yiwang.cases.selectors.indicators_for, counted as
+# distinct cases per (grid, category, department, day).
+CLOSING = [Action.CLOSE, Action.RESOLVE_ON_SPOT]
+METRICS: dict[str, Q] = {
+    "intake": Q(action=Action.CREATE),
+    "responded": Q(action__in=[Action.ACCEPT, Action.REJECT, Action.RESOLVE_ON_SPOT], from_state=State.REPORTED)
+    & ~Q(on_time=False),
+    "dispatched": Q(action=Action.DISPATCH),
+    "handled": Q(action=Action.REPORT_BACK),
+    "reworked": Q(action__in=[Action.VERIFY_FAIL, Action.REOPEN]),
+    "closed": Q(action__in=CLOSING),
+    "closed_on_time": Q(action__in=CLOSING, on_time=True),
+    "overdue_closed": Q(action=Action.CLOSE, on_time=False),
+    "deferred": Q(action=Action.CLOSE, data__deferred=True),
+    "rated": Q(action=Action.RATE),
+    "solved": Q(action=Action.RATE, rating__gte=2),
+    "satisfied": Q(action=Action.RATE, rating=3),
+    "basically_satisfied": Q(action=Action.RATE, rating=2),
+}
+assert set(METRICS) == set(COUNTERS)
+RELEVANT_ACTIONS = [Action.CREATE, Action.ACCEPT, Action.REJECT, Action.RESOLVE_ON_SPOT, Action.DISPATCH,
+                    Action.REPORT_BACK, Action.VERIFY_FAIL, Action.REOPEN, Action.CLOSE, Action.RATE]
+WORKER_METRICS = {
+    "reported": Q(action=Action.CREATE),
+    "verified": Q(action__in=[Action.VERIFY_PASS, Action.VERIFY_FAIL]),
+    "verified_on_time": Q(action__in=[Action.VERIFY_PASS, Action.VERIFY_FAIL]) & ~Q(on_time=False),
+    "on_the_spot": Q(action=Action.RESOLVE_ON_SPOT),
+}
+WORKER_ACTIONS = [Action.CREATE, Action.VERIFY_PASS, Action.VERIFY_FAIL, Action.RESOLVE_ON_SPOT]
+
+
+def local_day(moment: dt.datetime) -> dt.date:
+    return timezone.localtime(moment, LOCAL).date()
+
+
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=LOCAL)
+    return start, start + dt.timedelta(days=1)
+
+
+def ancestors(path: str) -> list[tuple[int, str]]:
+    """(level, path) of the area and every area above it."""
+    return [(level, path[:n]) for level, n in LEVEL_LENGTHS if n <= len(path)]
+
+
+def _lock(*parts, shared: bool = False) -> None:
+    """A transaction-scoped lock on a key (PostgreSQL advisory lock; SQLite serialises writers)."""
+    if connection.vendor == "postgresql":
+        key = zlib.crc32("|".join(str(p) for p in parts).encode()) - 2**31
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT pg_advisory_xact_lock{'_shared' if shared else ''}(%s)", [key])
+
+
+# -- counting from the raw rows ------------------------------------------------------------------
+def count_steps(steps, group: list[str]) -> dict[tuple, dict[str, int]]:
+    """Counters of `steps` grouped by `group` (field names or aliases), distinct cases per metric."""
+    aggregates = {name: Count("case_id", distinct=True, filter=q) for name, q in METRICS.items()}
+    rows = steps.filter(action__in=RELEVANT_ACTIONS).values(*group).annotate(**aggregates)
+    result = {}
+    for row in rows:
+        counts = {name: row[name] for name in COUNTERS}
+        if any(counts.values()):
+            result[tuple(row[g] for g in group)] = counts
+    return result
+
+
+def _grid_day_counts(grid_path: str, day: dt.date) -> dict[tuple, dict[str, int]]:
+    start, end = day_bounds(day)
+    steps = CaseStep.objects.filter(area_path=grid_path, at__gte=start, at__lt=end)
+    raw = count_steps(steps, ["case__category_id", "department_id"])
+    return {(cat, dept or 0): counts for (cat, dept), counts in raw.items()}
+
+
+def _grid_worker_counts(grid_path: str, day: dt.date) -> dict[int, dict[str, int]]:
+    start, end = day_bounds(day)
+    steps = CaseStep.objects.filter(area_path=grid_path, at__gte=start, at__lt=end, actor__isnull=False,
+                                    action__in=WORKER_ACTIONS)
+    aggregates = {name: Count("id", filter=q) for name, q in WORKER_METRICS.items()}
+    return {row["actor_id"]: {k: row[k] for k in WORKER_METRICS}
+            for row in steps.values("actor_id").annotate(**aggregates)}
+
+
+def _grid_open_counts(grid_path: str) -> dict[tuple, int]:
+    rows = (Case.objects.filter(area_path=grid_path, state__in=[s.value for s in OPEN_STATES])
+            .values("category_id", "department_id", "state", "overdue", "supervision").annotate(n=Count("id")))
+    return {(r["category_id"], r["department_id"] or 0, r["state"], r["overdue"], r["supervision"] or ""): r["n"]
+            for r in rows}
+
+
+# -- writing differences ------------------------------------------------------------------------
+def _add(table: str, key_cols: list[str], value_cols: list[str], rows: list[tuple]) -> None:
+    """Add the value columns of `rows` to the matching rows (creating them): one atomic upsert."""
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    cols = key_cols + value_cols
+    placeholders = "(" + ", ".join(["%s"] * len(cols)) + ")"
+    updates = ", ".join(f"{qn(c)} = {qn(table)}.{qn(c)} + EXCLUDED.{qn(c)}" for c in value_cols)
+    sql = (f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in cols)}) VALUES "
+           + ", ".join([placeholders] * len(rows))
+           + f" ON CONFLICT ({', '.join(qn(c) for c in key_cols if c != 'level')}) DO UPDATE SET {updates}")
+    params = [value for row in rows for value in row]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _diff(old: dict, new: dict) -> dict:
+    diff = {}
+    for key in set(old) | set(new):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) or isinstance(b, dict):
+            a, b = a or {}, b or {}
+            delta = {c: b.get(c, 0) - a.get(c, 0) for c in set(a) | set(b)}
+            if any(delta.values()):
+                diff[key] = delta
+        elif (b or 0) - (a or 0):
+            diff[key] = (b or 0) - (a or 0)
+    return diff
+
+
+def _apply_daily(grid_path: str, day: dt.date, diff: dict[tuple, dict[str, int]]) -> None:
+    if not diff:
+        return
+    rollup_rows, total_rows = [], defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    for (cat, dept), delta in diff.items():
+        for level, path in ancestors(grid_path):
+            rollup_rows.append((path, level, day, cat, dept) + tuple(delta.get(c, 0) for c in COUNTERS))
+            for c in COUNTERS:
+                total_rows[(path, level)][c] += delta.get(c, 0)
+    for start in range(0, len(rollup_rows), 200):
+        _add(DailyRollup._meta.db_table, ["area_path", "level", "day", "category_id", "department_id"],
+             list(COUNTERS), rollup_rows[start:start + 200])
+    _add(DailyTotal._meta.db_table, ["area_path", "level", "day"], list(COUNTERS),
+         [(path, level, day) + tuple(v[c] for c in COUNTERS) for (path, level), v in total_rows.items()])
+
+
+def _apply_open(grid_path: str, diff: dict[tuple, int]) -> None:
+    rows = [(path, level, cat, dept, state, overdue, mark, delta)
+            for (cat, dept, state, overdue, mark), delta in diff.items() for level, path in ancestors(grid_path)]
+    _add(OpenCount._meta.db_table, ["area_path", "level", "category_id", "department_id", "state", "overdue",
+                                    "supervision"], ["n"], rows)
+
+
+def _stored_grid_day(grid_path: str, day: dt.date) -> dict:
+    return {(r.category_id, r.department_id): {c: getattr(r, c) for c in COUNTERS}
+            for r in DailyRollup.objects.filter(area_path=grid_path, day=day)}
+
+
+def _stored_grid_open(grid_path: str) -> dict:
+    return {(r.category_id, r.department_id, r.state, r.overdue, r.supervision): r.n
+            for r in OpenCount.objects.filter(area_path=grid_path)}
+
+
+def _purge_zeros() -> None:
+    zero = Q(**{c: 0 for c in COUNTERS})
+    DailyRollup.objects.filter(zero).delete()
+    OpenCount.objects.filter(n=0).delete()
+
+
+def refresh_grid_day(grid_path: str, day: dt.date) -> None:
+    """Bring the rollups of one grid and day (and, by difference, its ancestors) in line with the steps."""
+    with transaction.atomic():
+        _lock("rebuild", day, shared=True)  # a full rebuild of the day waits for us, and we for it
+        _lock("day", grid_path, day)
+        _apply_daily(grid_path, day, _diff(_stored_grid_day(grid_path, day), _grid_day_counts(grid_path, day)))
+        DailyRollup.objects.filter(area_path=grid_path, day=day, **{c: 0 for c in COUNTERS}).delete()
+        WorkerDaily.objects.filter(area_path=grid_path, day=day).delete()
+        WorkerDaily.objects.bulk_create([WorkerDaily(user_id=user_id, area_path=grid_path, day=day, **counts)
+                                         for user_id, counts in _grid_worker_counts(grid_path, day).items()])
+
+
+def refresh_grid_open(grid_path: str) -> None:
+    """Bring the open-case counts of one grid (and its ancestors) in line with the cases."""
+    with transaction.atomic():
+        _lock("rebuild-open", shared=True)
+        _lock("open", grid_path)
+        _apply_open(grid_path, _diff(_stored_grid_open(grid_path), _grid_open_counts(grid_path)))
+        OpenCount.objects.filter(area_path=grid_path, n=0).delete()
+
+
+def rollup_refresh(grid_path: str, day: dt.date) -> None:
+    refresh_grid_day(grid_path, day)
+    refresh_grid_open(grid_path)
+
+
+# -- full rebuilds --------------------------------------------------------------------------------
+def rollup_rebuild(start: dt.date, end: dt.date, *, open_counts: bool = True) -> dict:
+    """Recompute every rollup row of the local days [start, end] from the raw steps (and, with
+    `open_counts`, all open-case counts from the cases). Safe to run while cases move: each day is
+    replaced in one transaction under the same locks the incremental refresh takes."""
+    days = 0
+    rows = 0
+    day = start
+    while day <= end:
+        rows += _rebuild_day(day)
+        days += 1
+        day += dt.timedelta(days=1)
+    if open_counts:
+        _rebuild_open()
+    return {"days": days, "rows": rows}
+
+
+def _rebuild_day(day: dt.date) -> int:
+    start, end = day_bounds(day)
+    steps = CaseStep.objects.filter(at__gte=start, at__lt=end)
+    grid_counts = count_steps(steps, ["area_path", "case__category_id", "department_id"])
+    rollups: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    totals: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    for (path, cat, dept), counts in grid_counts.items():
+        for level, ancestor in ancestors(path):
+            r, t = rollups[(ancestor, level, cat, dept or 0)], totals[(ancestor, level)]
+            for c in COUNTERS:
+                r[c] += counts[c]
+                t[c] += counts[c]
+    worker_steps = steps.filter(actor__isnull=False, action__in=WORKER_ACTIONS)
+    workers = worker_steps.values("actor_id", "area_path").annotate(
+        **{name: Count("id", filter=q) for name, q in WORKER_METRICS.items()})
+    with transaction.atomic():
+        _lock("rebuild", day)
+        DailyRollup.objects.filter(day=day).delete()
+        DailyTotal.objects.filter(day=day).delete()
+        WorkerDaily.objects.filter(day=day).delete()
+        DailyRollup.objects.bulk_create(
+            [DailyRollup(area_path=p, level=lv, day=day, category_id=cat, department_id=dept, **counts)
+             for (p, lv, cat, dept), counts in rollups.items()], batch_size=1000)
+        DailyTotal.objects.bulk_create([DailyTotal(area_path=p, level=lv, day=day, **counts)
+                                        for (p, lv), counts in totals.items()], batch_size=1000)
+        WorkerDaily.objects.bulk_create(
+            [WorkerDaily(user_id=w["actor_id"], area_path=w["area_path"], day=day,
+                         **{k: w[k] for k in WORKER_METRICS}) for w in workers], batch_size=1000)
+    return len(rollups)
+
+
+def _rebuild_open() -> None:
+    rows = (Case.objects.filter(state__in=[s.value for s in OPEN_STATES])
+            .values("area_path", "category_id", "department_id", "state", "overdue", "supervision")
+            .annotate(n=Count("id")))
+    merged: dict[tuple, int] = defaultdict(int)
+    for r in rows:
+        for level, path in ancestors(r["area_path"]):
+            merged[(path, level, r["category_id"], r["department_id"] or 0, r["state"], r["overdue"],
+                    r["supervision"] or "")] += r["n"]
+    with transaction.atomic():
+        _lock("rebuild-open")
+        OpenCount.objects.all().delete()
+        OpenCount.objects.bulk_create([OpenCount(area_path=k[0], level=k[1], category_id=k[2], department_id=k[3],
+                                                 state=k[4], overdue=k[5], supervision=k[6], n=n)
+                                       for k, n in merged.items() if n], batch_size=1000)
+
+
+def step_day_range() -> tuple[dt.date, dt.date] | None:
+    """The local days spanned by all recorded steps (for a full rebuild)."""
+    first = CaseStep.objects.order_by("at").values_list("at", flat=True).first()
+    last = CaseStep.objects.order_by("-at").values_list("at", flat=True).first()
+    if first is None:
+        return None
+    return local_day(first), local_day(last)
+
+
