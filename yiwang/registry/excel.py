@@ -39,7 +39,7 @@ from yiwang.core.tasks import enqueue_on_commit
 from yiwang.geography.models import Area, AreaLevel
 
 from . import records
-from .models import ImportJob, Resident, ResidentTag, SpecialGroup
+from .models import Gender, ImportJob, Resident, ResidentTag, SpecialGroup
 from .permissions import IMPORT, REVEAL_PII
 from .services import can
 
@@ -293,7 +293,7 @@ class ErrorReport:
 def _preview_row(row: RowResult) -> dict:
     v = row.values
     return {"row": row.number, "name": v["name"], "id": pii.mask_id_number(v["id_number"]),
-            "gender": v.get("gender", ""), "birth": v["birth_date"].isoformat() if v.get("birth_date") else "",
+            "gender": str(Gender(v["gender"]).label) if v.get("gender") else "", "birth": v["birth_date"].isoformat() if v.get("birth_date") else "",
             "phone": pii.mask_phone(v["phone"]) if v.get("phone") else "", "grid": v["grid"].name,
             "tags": "、".join(g.name for g in v["tags"])}
 
