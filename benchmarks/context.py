@@ -9,8 +9,8 @@ from .core import Row, row
 # Sizes per scale. "default" is what `make bench` runs (about half an hour on a 2-core machine);
 # "full" is city scale (see docs/performance.md for how long it takes); "quick" is the SQLite smoke.
 SIZES = {
-    "quick": {"geo_scale": 0.3, "residents": 5_000, "households": 2_000, "cases": 5_000, "case_years": 3,
-              "patrol_days": 5, "import_rows": 400, "http_seconds": 1.2, "http_requests": 250,
+    "quick": {"geo_scale": 0.3, "residents": 2_000, "households": 800, "cases": 2_000, "case_years": 3,
+              "patrol_days": 3, "import_rows": 400, "http_seconds": 1.0, "http_requests": 150,
               "lookups": 1_000, "pgbench_scale": 0},
     "default": {"geo_scale": 5.6, "residents": 1_000_000, "households": 400_000, "cases": 1_000_000,
                 "case_years": 3, "patrol_days": 30, "import_rows": 100_000, "http_seconds": 12.0,
@@ -53,7 +53,7 @@ class Context:
         return self.server.load(requests, concurrency=concurrency,
                                 max_requests=max_requests or sizes["http_requests"],
                                 max_seconds=seconds or sizes["http_seconds"],
-                                warmup=concurrency * 2 if warmup is None else warmup, expect_status=expect_status)
+                                warmup=min(concurrency, 8) if warmup is None else warmup, expect_status=expect_status)
 
     def minimal(self, concurrency: int) -> dict:
         """The framework's ceiling at this concurrency: the minimal JSON view on the same server."""

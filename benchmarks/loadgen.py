@@ -160,10 +160,13 @@ async def run(spec: dict) -> dict:
 
     # Warm-up on one connection first (imports, caches, connection pools in every worker).
     if warmup:
-        saved, max_requests_saved = concurrency, max_requests
+        max_requests_saved = max_requests
         max_requests = 0
-        await asyncio.gather(*(worker(i) for i in range(min(saved, 4))))
+        deadline = time.perf_counter() + max_seconds  # the warm-up is bounded in time too
+        await asyncio.gather(*(worker(i) for i in range(min(concurrency, 4))))
         max_requests = max_requests_saved
+        counter = max(counter, warmup)
+        errors.clear()
     started = time.perf_counter()
     deadline = started + max_seconds
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
