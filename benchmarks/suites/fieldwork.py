@@ -13,9 +13,13 @@ from .targets import FIRST_LOAD, SYNC_BATCH
 
 
 def prepare_fieldwork(ctx):
+    from ..core import missing_feature
     from ..data import fieldwork
     from ..db import ensure_dataset
+    from .registry import prepare_registry
 
+    if missing_feature(("table:registry_resident",)) is None:
+        prepare_registry(ctx)  # visits go to real households
     params = {"days": ctx.sizes["patrol_days"], "seed": ctx.seed, "world": ctx.datasets["world"].get("grids"),
               "registry": (ctx.datasets.get("registry") or {}).get("residents")}
     ctx.datasets["fieldwork"] = ensure_dataset("fieldwork", params,
