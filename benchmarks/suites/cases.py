@@ -102,7 +102,7 @@ def case_queue(ctx):
     if url is None:
         raise Pending("feature not landed: no queue page (cases:queue) yet")
     cookie = session_cookie("qu_ddy")
-    filters = ["", "?state=dispatched", "?overdue=1", "?state=in_progress&channel=hotline", "?within=141102001",
+    filters = ["", "?state=dispatched", "?overdue=true", "?state=in_progress&channel=hotline", "?area=141102001",
                "?state=reported", "?page=3"]
     requests = [{"path": url + f, "headers": {"Cookie": cookie, "Accept": "text/html"}} for f in filters]
     ceiling = ctx.minimal(8)
