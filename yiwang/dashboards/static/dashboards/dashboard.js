@@ -44,8 +44,8 @@
       c.setOption({backgroundColor: 'transparent', tooltip: {trigger: 'axis'}, legend: {data: ['受理', '结案', '超期结案'], textStyle: {color: fg}},
         grid: {left: 40, right: 16, top: 30, bottom: 24}, xAxis: {type: 'category', data: d.days.map(function (s) { return s.slice(5); })},
         yAxis: {type: 'value', minInterval: 1, splitLine: {lineStyle: {color: grid}}},
-        series: [{name: '受理', type: 'line', smooth: true, data: d.series.intake, areaStyle: {opacity: 0.15}},
-                 {name: '结案', type: 'line', smooth: true, data: d.series.closed},
+        series: [{name: '受理', type: 'line', data: d.series.intake, areaStyle: {opacity: 0.15}},
+                 {name: '结案', type: 'line', data: d.series.closed},
                  {name: '超期结案', type: 'bar', data: d.series.overdue_closed, itemStyle: {color: '#d9534f'}}]}, true);
     });
   }
@@ -64,43 +64,43 @@
   function loadRankings() {
     var jobs = [];
     var areas = document.querySelector('#rank-areas tbody');
-    if (areas) jobs.push(get('rankings/', '&kind=areas').then(function (d) {
+    if (areas) jobs.push(function () { return get('rankings/', '&kind=areas').then(function (d) {
       areas.innerHTML = d.items.slice(0, big ? 12 : 100).map(function (i) {
         return '<tr><td>' + (i.rank || '—') + '</td><td><a href="' + areaUrl(i.path) + '" data-drill="' + i.path + '">' + esc(i.name) + '</a></td><td>' +
           i.counts.intake + '</td><td>' + pct(i.rates.response_rate) + '</td><td>' + pct(i.rates.resolution_rate) + '</td><td>' +
           pct(i.rates.satisfaction_rate) + '</td><td>' + (i.score === null ? '—' : i.score) + '</td>' + gradeCell(i.grade) + '<td>' + i.overdue_now + '</td></tr>';
       }).join('') || '<tr><td colspan="9">—</td></tr>';
-    }));
+    }); });
     var deps = document.querySelector('#rank-departments tbody');
-    if (deps) jobs.push(get('rankings/', '&kind=departments').then(function (d) {
+    if (deps) jobs.push(function () { return get('rankings/', '&kind=departments').then(function (d) {
       deps.innerHTML = d.items.slice(0, big ? 8 : 50).map(function (i) {
         return '<tr><td>' + (i.rank || '—') + '</td><td>' + esc(i.name) + '</td><td>' + i.counts.closed + '</td><td>' +
           pct(i.rates.on_time_closure_rate) + '</td><td>' + (i.score === null ? '—' : i.score) + '</td>' + gradeCell(i.grade) + '</tr>';
       }).join('') || '<tr><td colspan="6">—</td></tr>';
-    }));
+    }); });
     var workers = document.querySelector('#rank-workers tbody');
-    if (workers) jobs.push(get('rankings/', '&kind=workers').then(function (d) {
+    if (workers) jobs.push(function () { return get('rankings/', '&kind=workers').then(function (d) {
       workers.innerHTML = d.items.slice(0, big ? 8 : 50).map(function (i) {
         return '<tr><td>' + (i.rank || '—') + '</td><td>' + esc(i.name) + '</td><td>' + i.reported + '</td><td>' + i.verified +
           '</td><td>' + (i.score === null ? '—' : i.score) + '</td>' + gradeCell(i.grade) + '</tr>';
       }).join('') || '<tr><td colspan="6">—</td></tr>';
-    }));
-    return Promise.all(jobs);
+    }); });
+    return jobs.reduce(function (chain, f) { return chain.then(f); }, Promise.resolve());
   }
   function loadLists() {
     var jobs = [];
     ['overdue', 'supervised'].forEach(function (which) {
       var body = document.querySelector('#list-' + which + ' tbody');
       if (!body) return;
-      jobs.push(get('cases/', '&list=' + which).then(function (d) {
+      jobs.push(function () { return get('cases/', '&list=' + which).then(function (d) {
         body.innerHTML = d.items.slice(0, big ? 8 : 50).map(function (c) {
-          var fourth = which === 'overdue' ? esc(c.department) : (c.supervision === 'red' ? '🔴' : '🟡');
+          var fourth = which === 'overdue' ? esc(c.department) : (c.supervision === 'red' ? '<span class="mark-red">红牌</span>' : '<span class="mark-yellow">黄牌</span>');
           return '<tr><td><a href="/cases/' + c.id + '/">' + esc(c.tracking_code) + '</a></td><td>' + esc(c.category) + '</td><td>' +
             esc(c.grid) + '</td><td>' + fourth + '</td><td>' + when(c.deadline) + '</td></tr>';
         }).join('') || '<tr><td colspan="5">—</td></tr>';
-      }));
+      }); });
     });
-    return Promise.all(jobs);
+    return jobs.reduce(function (chain, f) { return chain.then(f); }, Promise.resolve());
   }
   function loadPopulation() {
     var dl = document.getElementById('population');
@@ -171,7 +171,9 @@
   }
 
   function loadAll() {
-    return Promise.all([loadIndicators(), loadTrend(), loadCategories(), loadRankings(), loadLists(), loadPopulation(), loadMap()])
+    // One request at a time: gentle on the server when many screens refresh together.
+    var steps = [loadIndicators, loadTrend, loadCategories, loadRankings, loadLists, loadPopulation, loadMap];
+    return steps.reduce(function (chain, f) { return chain.then(f); }, Promise.resolve())
       .then(function () { root.dataset.loaded = '1'; var s = document.getElementById('updated'); if (s) s.textContent = new Date().toLocaleTimeString('zh-CN'); })
       .catch(function (e) { root.dataset.loaded = 'error'; showError(e); });
   }
