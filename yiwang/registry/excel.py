@@ -186,6 +186,8 @@ class RowReader:
         wb = _open(self.path)
         try:
             ws = wb.worksheets[0]
+            # Files without a <dimension> element would otherwise be parsed twice to size them.
+            ws.reset_dimensions()
             iterator = ws.iter_rows(values_only=True)
             header = next(iterator, None)
             if header is None:

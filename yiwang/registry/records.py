@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, override
 from pypinyin import Style, lazy_pinyin
 
 from yiwang.core import pii
@@ -87,16 +88,34 @@ def parse_date(value) -> dt.date | None:
     raise ValidationError(_("“%(value)s” is not a date; write it as 2024-05-31."), code="date", params={"value": text})
 
 
-def _choice(value, choices, field_label) -> str:
+_CHOICE_CACHE: dict = {}
+
+
+def _choice_map(choices_cls) -> dict:
+    """Accepted spellings -> stored value: the value, its English and Chinese labels and the word in
+    brackets. Built once (the import validates 100,000 rows)."""
+    mapping = _CHOICE_CACHE.get(choices_cls)
+    if mapping is None:
+        mapping = {}
+        for language in ("en", "zh-hans"):
+            with override(language):
+                for value, label in choices_cls.choices:
+                    for spelling in (value, str(label), str(label).split(" (")[0], _label_core(label)):
+                        mapping.setdefault(spelling, value)
+        _CHOICE_CACHE[choices_cls] = mapping
+    return mapping
+
+
+def _choice(value, choices_cls, field_label) -> str:
     """Accept the stored value or its label (Excel users type 男, 户籍...)."""
     if value in (None, ""):
         return ""
     text = str(value).strip()
-    for key, label in choices:
-        if text == key or text == str(label) or (str(label).split(" (")[0] == text) or _label_core(label) == text:
-            return key
-    raise ValidationError(_("“%(value)s” is not a valid %(field)s."), code="choice",
-                          params={"value": text, "field": field_label})
+    found = _choice_map(choices_cls).get(text)
+    if found is None:
+        raise ValidationError(_("“%(value)s” is not a valid %(field)s."), code="choice",
+                              params={"value": text, "field": str(field_label)})
+    return found
 
 
 def _label_core(label) -> str:
@@ -104,6 +123,13 @@ def _label_core(label) -> str:
     text = str(label)
     inner = re.search(r"[（(]([^()（）]+)[)）]", text)
     return inner.group(1) if inner else text
+
+
+_CHOICE_FIELDS = (("gender", Gender, gettext_lazy("gender")), ("id_type", IdType, gettext_lazy("ID type")),
+                  ("hukou_type", HukouType, gettext_lazy("household registration")),
+                  ("education", Education, gettext_lazy("education")),
+                  ("political_status", PoliticalStatus, gettext_lazy("political status")),
+                  ("status", ResidentStatus, gettext_lazy("status")))
 
 
 def clean_resident(values: dict, *, today: dt.date | None = None) -> dict:
@@ -130,12 +156,7 @@ def clean_resident(values: dict, *, today: dt.date | None = None) -> dict:
                 raise ValidationError(_("A name has at most 50 characters."))
             return text
         guard("name", name)
-    for field, choices, label in (("gender", Gender.choices, _("gender")),
-                                  ("id_type", IdType.choices, _("ID type")),
-                                  ("hukou_type", HukouType.choices, _("household registration")),
-                                  ("education", Education.choices, _("education")),
-                                  ("political_status", PoliticalStatus.choices, _("political status")),
-                                  ("status", ResidentStatus.choices, _("status"))):
+    for field, choices, label in _CHOICE_FIELDS:
         if field in values:
             guard(field, lambda f=field, c=choices, lab=label: _choice(values[f], c, lab))
     if "birth_date" in values:
