@@ -1,6 +1,6 @@
 """Keeping the rollups in step with the cases.
 
-Decision (see docs/dashboards.md): every committed CaseStep enqueues, on commit, a recomputation of
+Decision (see yiwang/dashboards/README.md): every committed CaseStep enqueues, on commit, a recomputation of
 the one (grid, local day) it touched plus the grid's open-case counts (`rollup_refresh`, a Celery
 task: inline in the embedded default, on a worker in production). The grid-level rows are
 *recomputed from the raw steps*, never incremented blindly, so a replayed or duplicated refresh is

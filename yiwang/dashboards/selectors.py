@@ -102,7 +102,7 @@ def _pct(num, den):
 
 
 def rates(c: dict) -> dict:
-    """The indicators from counters (formulas as yiwang.cases.selectors.IndicatorRow, see docs/dashboards.md)."""
+    """The indicators from counters (formulas as yiwang.cases.selectors.IndicatorRow, see yiwang/dashboards/README.md)."""
     return {
         "response_rate": _pct(c["responded"], c["intake"]),
         "resolution_rate": _pct(c["solved"], c["rated"]),
