@@ -9,6 +9,7 @@ urlpatterns = [
     path("residents/<int:pk>/", views.resident_detail, name="resident_detail"),
     path("residents/<int:pk>/edit/", views.resident_edit, name="resident_edit"),
     path("residents/<int:pk>/reveal/", views.resident_reveal, name="resident_reveal"),
+    path("residents/<int:pk>/action/", views.resident_action, name="resident_action"),
     path("residents/export/", views.resident_export, name="resident_export"),
     path("history/<str:target_type>/<int:pk>/", views.record_history, name="history"),
     path("households/", views.household_list, name="household_list"),

@@ -39,7 +39,7 @@ from .forms import (
     ReviewForm,
     SituationLogForm,
 )
-from .models import ImportJob, Resident
+from .models import ImportJob, Resident, SpecialGroup
 from .permissions import (
     ADD_SITUATION,
     APPROVE_CHANGE,
@@ -104,7 +104,49 @@ def resident_detail(request, pk: int):
         or services.can(request.user, PROPOSE_CHANGE, resident.area_path),
         "pending": selectors.change_request_list_visible_to(request.user).filter(
             target_type="resident", target_id=resident.pk, state="pending"),
+        "may_change": services.can(request.user, CHANGE_RESIDENT, resident.area_path),
+        "groups": SpecialGroup.objects.all(), "helpers": _helpers_for(resident),
+        "in_household": any(m.left_on is None for m in memberships),
     })
+
+
+def _helpers_for(resident):
+    """People who can be assigned as helper (包联人): grid workers of the grid and staff of the community."""
+    from yiwang.accounts.models import User
+
+    paths = [resident.area_path, resident.area_path[:12]]
+    return User.objects.filter(memberships__active=True, memberships__area__path__in=paths,
+                               memberships__role__in=["grid_worker", "staff"]).distinct().order_by("username")
+
+
+@login_required
+@require_POST
+def resident_action(request, pk: int):
+    """Staff actions from the detail page: add or end a special-group tag, start a household."""
+    from .models import ResidentTag, SpecialGroup
+
+    resident = selectors.resident_get_visible(request.user, pk)
+    if not services.can(request.user, CHANGE_RESIDENT, resident.area_path):
+        raise PermissionDenied
+    action = request.POST.get("action")
+    try:
+        if action == "add_tag":
+            group = get_object_or_404(SpecialGroup, pk=request.POST.get("group"))
+            helper = _helpers_for(resident).filter(pk=request.POST.get("helper") or None).first()
+            interval = request.POST.get("visit_interval_days")
+            services.tag_add(actor=request.user, resident=resident, group=group, helper=helper,
+                             visit_interval_days=int(interval) if interval and interval.isdigit() else None)
+        elif action == "end_tag":
+            tag = get_object_or_404(ResidentTag, pk=request.POST.get("tag"), resident=resident)
+            services.tag_end(actor=request.user, tag=tag)
+        elif action == "new_household":
+            household = services.household_create(actor=request.user, grid=resident.grid, head=resident,
+                                                  number=request.POST.get("number", ""), dwelling=resident.dwelling)
+            return redirect("registry:household_detail", pk=household.pk)
+        messages.success(request, _("Saved."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("registry:resident_detail", pk=resident.pk)
 
 
 @login_required

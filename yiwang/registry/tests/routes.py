@@ -64,6 +64,7 @@ ROUTES = [
     RouteSpec("registry:resident_edit", kwargs=pk("resident"), allowed=("staff", "grid_worker", "admin"),
               denied=NOT_REGISTRY + ("dispatcher_comm",), outsider="404", marker=marker("甲登记人")),
     RouteSpec("registry:resident_reveal", kwargs=pk("resident"), allowed=(), denied=()),  # POST only: test_views
+    RouteSpec("registry:resident_action", kwargs=pk("resident"), allowed=(), denied=()),  # POST only: test_views
     RouteSpec("registry:resident_create", allowed=EDITORS, denied=NOT_REGISTRY + ("grid_worker",)),
     RouteSpec("registry:resident_export", allowed=EDITORS, denied=NOT_REGISTRY + ("grid_worker",)),
     RouteSpec("registry:history", kwargs=lambda w: {"target_type": "resident", "pk": _seed(w).resident.pk},

@@ -111,3 +111,19 @@ def test_area_detail_shows_needs_panel(world, client_for):
     make_resident(world.tree.grid_a1)
     page = client_for(world.people.staff).get(reverse("geography:area_detail", args=[world.tree.comm_a.pk]))
     assert reverse("registry:needs", args=[world.tree.comm_a.pk]) in page.content.decode()
+
+
+def test_staff_tags_with_helper_and_starts_household(world, client_for):
+    from yiwang.registry.models import ResidentTag
+
+    r = make_resident(world.tree.grid_a1)
+    group = SpecialGroup.objects.get(code="elderly_alone")
+    url = reverse("registry:resident_action", args=[r.pk])
+    assert client_for(world.people.grid_worker).post(url, {"action": "add_tag", "group": group.pk}).status_code == 403
+    assert client_for(world.people.outsider).post(url, {"action": "add_tag", "group": group.pk}).status_code == 404
+    client_for(world.people.staff).post(url, {"action": "add_tag", "group": group.pk,
+                                             "helper": world.people.grid_worker.pk, "visit_interval_days": "10"})
+    tag = ResidentTag.objects.get(resident=r)
+    assert tag.helper == world.people.grid_worker and tag.visit_interval_days == 10
+    response = client_for(world.people.staff).post(url, {"action": "new_household", "number": "A-9"})
+    assert response.status_code == 302 and r.memberships.get().relation == "head"
