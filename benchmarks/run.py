@@ -64,6 +64,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=int(os.environ.get("BENCH_SEED") or DEFAULT_SEED))
     parser.add_argument("--only", nargs="*", default=None, help="run only benchmarks whose name contains one of these")
     parser.add_argument("--fresh", action="store_true", help="drop the benchmark database and regenerate all data")
+    parser.add_argument("--prepare-only", action="store_true", help="generate the data and stop")
     parser.add_argument("--output", default=str(RESULTS / "latest.json"))
     args = parser.parse_args(argv)
 
@@ -143,6 +144,9 @@ def main(argv=None) -> int:
             continue
         runnable.append(bench)
 
+    if args.prepare_only:
+        log(f"data prepared in {time.perf_counter() - started:.0f} s: " + json.dumps(ctx.datasets, default=str))
+        return 0
     server = None
     if any(b.http for b in runnable):
         t = time.perf_counter()
