@@ -13,7 +13,7 @@ SIZES = {
               "patrol_days": 3, "import_rows": 400, "http_seconds": 1.0, "http_requests": 150,
               "lookups": 1_000, "pgbench_scale": 0},
     "default": {"geo_scale": 5.6, "residents": 1_000_000, "households": 400_000, "cases": 1_000_000,
-                "case_years": 3, "patrol_days": 30, "import_rows": 100_000, "http_seconds": 12.0,
+                "case_years": 3, "patrol_days": 30, "import_rows": 100_000, "http_seconds": 8.0,
                 "http_requests": 4_000, "lookups": 20_000, "pgbench_scale": 32},
     "full": {"geo_scale": 5.6, "residents": 1_000_000, "households": 400_000, "cases": 10_000_000,
              "case_years": 3, "patrol_days": 365, "import_rows": 100_000, "http_seconds": 20.0,
