@@ -143,7 +143,7 @@ def generate(ctx) -> None:
                     gender=gender, birth_date=birth, ethnicity=rng.choices(["汉族", "回族", "满族", "蒙古族"],
                                                                          [96, 2, 1, 1])[0],
                     hukou_type=hukou, dwelling=dwelling, address=dwelling.address,
-                    education=("primary" if age < 12 else "junior" if age < 15 else
+                    education=("primary" if age < 12 else "junior" if age < 15 else "senior" if age < 19 else
                                rng.choice(["junior", "senior", "senior", "college", "bachelor", "bachelor",
                                            "postgraduate"])) if age >= 6 else "",
                     occupation="学生" if 6 <= age < 22 else ("退休" if age >= 60 else rng.choice(OCCUPATIONS)),

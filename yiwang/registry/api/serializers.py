@@ -55,7 +55,8 @@ class HouseholdOutput(serializers.ModelSerializer):
 
     def get_members(self, obj) -> list[dict]:
         return [{"resident": m.resident_id, "name": m.resident.name, "relation": m.relation,
-                 "joined_on": m.joined_on} for m in obj.current_members()]
+                 "joined_on": m.joined_on}
+                for m in getattr(obj, "current_memberships", None) or obj.current_members()]
 
 
 class OrganisationOutput(serializers.ModelSerializer):

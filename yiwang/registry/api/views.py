@@ -1,4 +1,5 @@
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -17,7 +18,7 @@ from ..filtersets import (
     ResidentFilterSet,
     SituationLogFilterSet,
 )
-from ..models import Household, Resident, SpecialGroup
+from ..models import Household, HouseholdMember, Resident, SpecialGroup
 from ..permissions import ADD_SITUATION, CHANGE_RESIDENT, VIEW_RESIDENT
 from .serializers import (
     ChangeRequestOutput,
@@ -109,7 +110,9 @@ class HouseholdViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = HouseholdFilterSet
 
     def get_queryset(self):
-        return selectors.household_list_visible_to(self.request.user).order_by("id")
+        current = HouseholdMember.objects.filter(left_on__isnull=True).select_related("resident")
+        return selectors.household_list_visible_to(self.request.user).order_by("id").prefetch_related(
+            Prefetch("memberships", queryset=current, to_attr="current_memberships"))
 
     @extend_schema(request=RecordEditInput, responses={200: dict, 202: dict})
     def partial_update(self, request, pk=None):

@@ -59,3 +59,14 @@ def test_api_grid_worker_patch_becomes_change_request_and_version_conflict(world
     stale = api_for(world.people.staff).patch(url, {"changes": {"occupation": "司机"}, "version": r.version - 1},
                                               format="json")
     assert stale.status_code == 409
+
+
+def test_household_list_query_count_does_not_grow_with_rows(world, api_for, django_assert_max_num_queries):
+    from yiwang.registry.tests.factories import make_household
+
+    for i in range(6):
+        make_household(world.tree.grid_a1, make_resident(world.tree.grid_a1, f"户主{i}"), number=f"N{i}")
+    api = api_for(world.people.staff)
+    with django_assert_max_num_queries(8):
+        body = api.get(reverse("api:household-list")).json()
+    assert len(body["results"]) == 6 and all(h["members"][0]["relation"] == "head" for h in body["results"])
