@@ -6,15 +6,16 @@ from dataclasses import dataclass, field
 
 from .core import Row, row
 
-# Sizes per scale. "default" is what `make bench` runs (about half an hour on a 2-core machine);
+# Sizes per scale. "default" is what `make bench` runs (about half an hour on a 2-core machine that
+# other jobs share: the residents are a fifth of city scale, the cases the queue target's million);
 # "full" is city scale (see docs/performance.md for how long it takes); "quick" is the SQLite smoke.
 SIZES = {
     "quick": {"geo_scale": 0.3, "residents": 2_000, "households": 800, "cases": 2_000, "case_years": 3,
               "patrol_days": 3, "import_rows": 400, "http_seconds": 1.0, "http_requests": 150,
               "lookups": 1_000, "pgbench_scale": 0},
-    "default": {"geo_scale": 5.6, "residents": 1_000_000, "households": 400_000, "cases": 1_000_000,
-                "case_years": 3, "patrol_days": 30, "import_rows": 100_000, "http_seconds": 8.0,
-                "http_requests": 4_000, "lookups": 20_000, "pgbench_scale": 32},
+    "default": {"geo_scale": 5.6, "residents": 200_000, "households": 80_000, "cases": 1_000_000,
+                "case_years": 3, "patrol_days": 7, "import_rows": 20_000, "http_seconds": 8.0,
+                "http_requests": 4_000, "lookups": 20_000, "pgbench_scale": 10},
     "full": {"geo_scale": 5.6, "residents": 1_000_000, "households": 400_000, "cases": 10_000_000,
              "case_years": 3, "patrol_days": 365, "import_rows": 100_000, "http_seconds": 20.0,
              "http_requests": 8_000, "lookups": 50_000, "pgbench_scale": 32},
