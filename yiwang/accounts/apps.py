@@ -15,4 +15,4 @@ class AccountsConfig(AppConfig):
 
         register_area_panel("staff", staff_panel, order=10)
 
-        register_nav("tokens", _("API tokens"), "accounts:api_tokens", None, order=900)
+        register_nav("tokens", _("API tokens"), "accounts:api_tokens", None, order=900, group="system")

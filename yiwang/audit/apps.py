@@ -10,4 +10,4 @@ class AuditConfig(AppConfig):
     def ready(self):
         from yiwang.core.navigation import register_nav
 
-        register_nav("audit", _("Audit log"), "audit:list", "audit.view_auditevent", order=850)
+        register_nav("audit", _("Audit log"), "audit:list", "audit.view_auditevent", order=850, group="system")

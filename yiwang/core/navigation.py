@@ -1,9 +1,18 @@
 """Navigation registry: apps add their menu entries in AppConfig.ready(), core renders them.
 
 An entry is shown when the user holds `perm` somewhere (see accounts.User.has_perm_anywhere).
+Entries with a `group` are shown together in one drop-down menu labelled by NAV_GROUPS.
 """
 
 from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+NAV_GROUPS = {
+    "registry": _("Base data"),
+    "fieldwork": _("Field work"),
+    "system": _("System"),
+}
 
 
 @dataclass(frozen=True)
@@ -13,13 +22,15 @@ class NavEntry:
     url_name: str
     perm: str | None
     order: int = 100
+    group: str | None = None
 
 
 _entries: dict[str, NavEntry] = {}
 
 
-def register_nav(key: str, label, url_name: str, perm: str | None = None, order: int = 100) -> None:
-    _entries[key] = NavEntry(key, label, url_name, perm, order)
+def register_nav(key: str, label, url_name: str, perm: str | None = None, order: int = 100,
+                 group: str | None = None) -> None:
+    _entries[key] = NavEntry(key, label, url_name, perm, order, group)
 
 
 def nav_entries() -> list[NavEntry]:

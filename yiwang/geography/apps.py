@@ -11,4 +11,5 @@ class GeographyConfig(AppConfig):
         from yiwang.core.navigation import register_nav
 
         register_nav("map", _("Map"), "geography:map", "geography.view_area", order=10)
-        register_nav("area_import", _("Import areas"), "geography:tree_import", "geography.change_area", order=800)
+        register_nav("area_import", _("Import areas"), "geography:tree_import", "geography.change_area", order=800,
+                     group="system")
