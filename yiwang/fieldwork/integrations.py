@@ -133,12 +133,24 @@ def _household(ctx: sync.SyncContext, household_id: int):
     from yiwang.registry.models import Household
     from yiwang.registry.permissions import VIEW_RESIDENT
 
-    household = (Household.objects.visible_to(ctx.actor, VIEW_RESIDENT).select_related("grid")
-                 .filter(pk=household_id).first())
+    household = ctx.households.get(household_id)
+    if household is None:
+        household = (Household.objects.visible_to(ctx.actor, VIEW_RESIDENT).select_related("grid")
+                     .filter(pk=household_id).first())
     if household is None:
         raise ValidationError({"household_id": [_("This household is not in your grid (or no longer exists).")]})
     ctx.grids.setdefault(household.grid_id, household.grid)
     return household.grid, (household.address or str(household))[:200]
+
+
+def _prefetch_households(ctx: sync.SyncContext, ids) -> None:
+    from yiwang.registry.models import Household
+    from yiwang.registry.permissions import VIEW_RESIDENT
+
+    wanted = {i for i in ids if isinstance(i, int) and not isinstance(i, bool)}
+    if wanted:
+        ctx.households.update({h.pk: h for h in Household.objects.visible_to(ctx.actor, VIEW_RESIDENT)
+                               .select_related("grid").filter(pk__in=wanted)})
 
 
 sync.register_sync_handler(SyncKind.EVENT, _event)
@@ -146,3 +158,4 @@ sync.register_sync_handler(SyncKind.VERIFY, _verify)
 sync.register_sync_handler(SyncKind.SITUATION, _situation)
 sync.register_sync_handler(SyncKind.CORRECTION, _correction)
 sync.HOUSEHOLD_RESOLVER = _household
+sync.HOUSEHOLD_PREFETCH = _prefetch_households

@@ -27,7 +27,7 @@ from yiwang.geography.models import Area
 
 from . import parsing as p
 from .models import PhotoUpload, SyncKind, SyncRecord, UploadStatus, Visit, VisitMethod, VisitPurpose
-from .services import SyncConflict, patrol_record, visit_edit, visit_record
+from .services import SyncConflict, patrol_build, save_new, visit_build, visit_edit
 
 CLOCK_TOLERANCE_S = 300
 MAX_BATCH = 500
@@ -40,6 +40,7 @@ class SyncContext:
     skew_s: int = 0
     skew_flag: bool = False
     grids: dict = field(default_factory=dict)
+    households: dict = field(default_factory=dict)  # prefetched by the integration's household loader
 
     def time(self, value, name: str, *, required: bool = True) -> dt.datetime | None:
         """A phone time, shifted by the measured clock offset when the phone clock is off."""
@@ -84,6 +85,17 @@ class Applied:
     payload: dict
 
 
+@dataclass
+class Built:
+    """A checked but unsaved patrol or visit; the batch inserts all of them at once."""
+
+    obj: object
+    payload: Callable
+
+    def applied(self) -> Applied:
+        return Applied(self.obj._meta.label_lower, str(self.obj.pk), self.obj.area_path, self.payload(self.obj))
+
+
 Handler = Callable[[SyncContext, dict, int | None], Applied]
 HANDLERS: dict[str, Handler] = {}
 
@@ -116,15 +128,15 @@ def _patrol(ctx: SyncContext, data: dict, base_version: int | None) -> Applied:
         at = ctx.time(item.get("at"), f"checkins[{i}].at")
         checkins.append({"lon": lon, "lat": lat, "at": at.isoformat(),
                          "note": p.as_text(item.get("note"), "checkins", max_length=200)})
-    patrol = patrol_record(actor=ctx.actor, grid=grid, started_at=started, ended_at=ended, track=track,
-                           checkins=checkins, note=p.as_text(data.get("note"), "note", max_length=2000),
-                           client_uuid=data["_uuid"], clock_skew_s=ctx.skew_s if ctx.skew_flag else 0)
-    return Applied("fieldwork.patrol", str(patrol.pk), patrol.area_path,
-                   {"id": patrol.pk, "distance_m": patrol.distance_m, "duration_s": patrol.duration_s,
-                    "day": patrol.day.isoformat()})
+    patrol = patrol_build(actor=ctx.actor, grid=grid, started_at=started, ended_at=ended, track=track,
+                          checkins=checkins, note=p.as_text(data.get("note"), "note", max_length=2000),
+                          client_uuid=data["_uuid"], clock_skew_s=ctx.skew_s if ctx.skew_flag else 0)
+    return Built(patrol, lambda o: {"id": o.pk, "distance_m": o.distance_m, "duration_s": o.duration_s,
+                                    "day": o.day.isoformat()})
 
 
 HOUSEHOLD_RESOLVER: Callable | None = None  # set by integrations: (ctx, household_id) -> (grid, label)
+HOUSEHOLD_PREFETCH: Callable | None = None  # set by integrations: (ctx, ids) -> None, fills ctx.households
 
 
 def _visit(ctx: SyncContext, data: dict, base_version: int | None) -> Applied:
@@ -138,7 +150,7 @@ def _visit(ctx: SyncContext, data: dict, base_version: int | None) -> Applied:
         raise ValidationError({"household_id": [_("Choose the household you visited.")]})
     lon, lat = p.as_point(data.get("lon"), data.get("lat"))
     photos = ctx.photos(data.get("photos"))
-    visit = visit_record(
+    visit = visit_build(
         actor=ctx.actor, grid=grid, household_id=household_id, household_label=label,
         visited_at=ctx.time(data.get("visited_at"), "visited_at"),
         purpose=p.as_choice(data.get("purpose"), "purpose", VisitPurpose.choices, VisitPurpose.ROUTINE),
@@ -150,8 +162,7 @@ def _visit(ctx: SyncContext, data: dict, base_version: int | None) -> Applied:
         follow_up_due=p.as_date(data.get("follow_up_due"), "follow_up_due"),
         photos=[u.upload_id for u in photos], lon=lon, lat=lat, client_uuid=data["_uuid"],
         clock_skew_s=ctx.skew_s if ctx.skew_flag else 0)
-    return Applied("fieldwork.visit", str(visit.pk), visit.area_path,
-                   {"id": visit.pk, "version": visit.version, "household": visit.household_label})
+    return Built(visit, lambda o: {"id": o.pk, "version": o.version, "household": o.household_label})
 
 
 def _visit_edit(ctx: SyncContext, data: dict, base_version: int | None) -> Applied:
@@ -233,19 +244,110 @@ def sync_batch(*, actor, records: list, client_sent_at=None) -> dict:
             grid_ids.add(data["grid_id"])
     ctx.grids.update({g.pk: g for g in Area.objects.filter(pk__in=grid_ids)})
 
-    results = []
+    if HOUSEHOLD_PREFETCH is not None:
+        HOUSEHOLD_PREFETCH(ctx, [r.get("data", {}).get("household_id") for r, _u, _e in parsed
+                                 if r.get("kind") == SyncKind.VISIT and isinstance(r.get("data"), dict)])
+
+    results: list = [None] * len(parsed)
     with transaction.atomic():
-        for record, record_uuid, error in parsed:
-            result = {"uuid": str(record_uuid) if record_uuid else record.get("uuid")}
+        # Patrols and visits first, inserted together; then the other kinds one by one (an edit in
+        # the same batch as its visit then finds it).
+        built: list[tuple[int, dict, uuid.UUID, str, Built]] = []
+        later = []
+        in_batch: dict = {}
+        for index, (record, record_uuid, error) in enumerate(parsed):
+            head = {"uuid": str(record_uuid) if record_uuid else record.get("uuid")}
             if error:
-                result.update(status="rejected", code="invalid", message=error)
+                results[index] = {**head, "status": "rejected", "code": "invalid", "message": error}
+            elif record.get("kind") not in BULK_KINDS:
+                later.append((index, record, record_uuid, head))
+            elif record_uuid in receipts:
+                results[index] = {**head, **_duplicate_result(receipts[record_uuid], content_hash(record), actor)}
+            elif record_uuid in in_batch:
+                later.append((index, record, record_uuid, head))  # answered after the first is saved
             else:
-                result.update(_apply_one(ctx, record, record_uuid, receipts))
-            results.append(result)
+                outcome = _build_one(ctx, record, record_uuid)
+                if isinstance(outcome, Built):
+                    in_batch[record_uuid] = True
+                    built.append((index, record, record_uuid, content_hash(record), outcome))
+                else:
+                    results[index] = {**head, **outcome}
+        for index, outcome in _save_built(ctx, built, receipts):
+            results[index] = {"uuid": str(parsed[index][1]), **outcome}
+        for index, record, record_uuid, head in later:
+            results[index] = {**head, **_apply_one(ctx, record, record_uuid, receipts)}
     return {"server_time": now.isoformat(), "clock_skew_s": skew, "clock_flag": ctx.skew_flag,
             "clock_message": (_("Your phone's clock is off by about %(m)d minutes; times were corrected.")
                               % {"m": round(abs(skew) / 60)}) if ctx.skew_flag else "",
             "results": results}
+
+
+BULK_KINDS = {SyncKind.PATROL, SyncKind.VISIT}
+
+
+def _receipt_for(ctx: SyncContext, record: dict, record_uuid, record_hash: str, applied: Applied) -> SyncRecord:
+    return SyncRecord(client_uuid=record_uuid, kind=record.get("kind"), actor=ctx.actor, area_path=applied.area_path,
+                      content_hash=record_hash, object_type=applied.object_type, object_id=applied.object_id,
+                      result=applied.payload,
+                      client_time=p.as_datetime(record.get("client_time"), "client_time", required=False),
+                      clock_skew_s=ctx.skew_s, clock_skew_flag=ctx.skew_flag)
+
+
+def _build_one(ctx: SyncContext, record: dict, record_uuid) -> "Built | dict":
+    data = record.get("data")
+    if not isinstance(data, dict):
+        return {"status": "rejected", "code": "invalid", "message": _("The record has no content.")}
+    try:
+        p.as_datetime(record.get("client_time"), "client_time", required=False)
+        return HANDLERS[record["kind"]](ctx, {**data, "_uuid": record_uuid}, None)
+    except PermissionDenied as exc:
+        return {"status": "rejected", "code": "not_covered", "message": str(exc) or _("You may not record this here.")}
+    except ValidationError as exc:
+        return _invalid(exc)
+
+
+def _save_built(ctx: SyncContext, built: list, receipts: dict):
+    """Insert all checked patrols and visits and their receipts at once; if that collides with a
+    concurrent request (same UUID), fall back to one savepoint per record."""
+    if not built:
+        return []
+    try:
+        with transaction.atomic():
+            save_new(actor=ctx.actor, objects=[b.obj for *_rest, b in built])
+            rows = [_receipt_for(ctx, record, record_uuid, record_hash, b.applied())
+                    for _i, record, record_uuid, record_hash, b in built]
+            SyncRecord.objects.bulk_create(rows)
+    except IntegrityError:
+        answers = []
+        for index, record, record_uuid, record_hash, b in built:
+            b.obj.pk = None
+            try:
+                with transaction.atomic():
+                    save_new(actor=ctx.actor, objects=[b.obj])
+                    receipts[record_uuid] = SyncRecord.objects.create(
+                        **{f.name: getattr(_receipt_for(ctx, record, record_uuid, record_hash, b.applied()), f.name)
+                           for f in SyncRecord._meta.concrete_fields if f.name not in ("id", "received_at")})
+                answers.append((index, {"status": "created", "code": "created", "message": _("Received."),
+                                        "object": receipts[record_uuid].result}))
+            except IntegrityError:
+                receipt = SyncRecord.objects.filter(client_uuid=record_uuid).first()
+                if receipt is None:
+                    raise
+                receipts[record_uuid] = receipt
+                answers.append((index, _duplicate_result(receipt, record_hash, ctx.actor)))
+        return answers
+    for row in rows:
+        receipts[row.client_uuid] = row
+    return [(index, {"status": "created", "code": "created", "message": _("Received."), "object": row.result})
+            for (index, *_rest), row in zip(built, rows, strict=True)]
+
+
+def _invalid(exc: ValidationError) -> dict:
+    message, fields = _messages(exc)
+    code = "photo_incomplete" if any(getattr(e, "code", None) == "photo_incomplete"
+                                     for errs in getattr(exc, "error_dict", {}).values() for e in errs) \
+        else "invalid"
+    return {"status": "rejected", "code": code, "message": message, "fields": fields}
 
 
 def _apply_one(ctx: SyncContext, record: dict, record_uuid: uuid.UUID, receipts: dict) -> dict:
@@ -267,6 +369,9 @@ def _apply_one(ctx: SyncContext, record: dict, record_uuid: uuid.UUID, receipts:
         client_time = p.as_datetime(record.get("client_time"), "client_time", required=False)
         with transaction.atomic():
             applied = handler(ctx, data, base_version)
+            if isinstance(applied, Built):
+                save_new(actor=ctx.actor, objects=[applied.obj])
+                applied = applied.applied()
             receipt = SyncRecord.objects.create(
                 client_uuid=record_uuid, kind=kind, actor=ctx.actor, area_path=applied.area_path,
                 content_hash=record_hash, object_type=applied.object_type, object_id=applied.object_id,
@@ -282,11 +387,7 @@ def _apply_one(ctx: SyncContext, record: dict, record_uuid: uuid.UUID, receipts:
         return {"status": "rejected", "code": "not_covered",
                 "message": str(exc) or _("You may not record this here.")}
     except ValidationError as exc:
-        message, fields = _messages(exc)
-        code = "photo_incomplete" if any(getattr(e, "code", None) == "photo_incomplete"
-                                         for errs in getattr(exc, "error_dict", {}).values() for e in errs) \
-            else "invalid"
-        return {"status": "rejected", "code": code, "message": message, "fields": fields}
+        return _invalid(exc)
     except IntegrityError:
         # The same UUID arrived concurrently in another request, which committed first.
         receipt = SyncRecord.objects.filter(client_uuid=record_uuid).first()

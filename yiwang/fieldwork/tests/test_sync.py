@@ -34,8 +34,10 @@ def test_a_batch_creates_each_record_once_and_a_resend_returns_the_first_results
                patrol_record(world.tree.grid_a1), event_record(world.tree.grid_a1)]
     first = send(api, records)
     assert [r["status"] for r in first["results"]] == ["created"] * 4
+    assert [r["uuid"] for r in first["results"]] == [r["uuid"] for r in records]
     again = send(api, records)
     assert [r["status"] for r in again["results"]] == ["duplicate"] * 4
+    assert [r["uuid"] for r in again["results"]] == [r["uuid"] for r in records]
     assert [r["object"] for r in again["results"]] == [r["object"] for r in first["results"]]
     assert Visit.objects.count() == 2 and Patrol.objects.count() == 1 and Case.objects.count() == 1
     assert SyncRecord.objects.count() == 4
@@ -186,6 +188,29 @@ def test_a_batch_of_200_uses_a_bounded_number_of_queries(world, field, api_for, 
     records = [visit_record(field.households[i % 3]) if i % 2 else patrol_record(world.tree.grid_a1)
                for i in range(n)]
     api = api_for(world.people.grid_worker)
-    with django_assert_max_num_queries(12 * n):
+    with django_assert_max_num_queries(40):  # bulk: independent of n
         result = send(api, records)
     assert sum(r["status"] == "created" for r in result["results"]) == n
+
+
+def test_timing_note_200_records(world, field, api_for, capsys):
+    """Not a benchmark (benchmarks/ measures it); prints the time of one 200-record batch."""
+    import time
+
+    records = [visit_record(field.households[i % 3]) if i % 2 else patrol_record(world.tree.grid_a1)
+               for i in range(200)]
+    api = api_for(world.people.grid_worker)
+    import cProfile
+    import os
+    profiler = cProfile.Profile() if os.environ.get("FW_PROFILE") else None
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    result = send(api, records)
+    elapsed = time.perf_counter() - started
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats("/tmp/fw_sync.prof")
+    with capsys.disabled():
+        print(f"\n[fieldwork] sync of 200 records: {elapsed:.2f}s")
+    assert all(r["status"] == "created" for r in result["results"])

@@ -37,7 +37,6 @@ const del = (store, key) => tx(store, "readwrite", (s) => { s.delete(key); });
 
 /* ---- state --------------------------------------------------------------------------------- */
 let data = null;
-let syncing = false;
 let patrol = null;
 let watchId = null;
 
@@ -52,13 +51,14 @@ function grid() { return data && data.grids[0]; }
 function household(id) { return data && data.households.find((h) => h.id === Number(id)); }
 function hhLabel(h) { return h ? (h.address || h.number || "#" + h.id) : ""; }
 
-async function loadData() {
-  data = (await get("kv", "data")) || null;
+async function loadData(attempt) {
+  data = (await get("kv", "data")) || data;
   render();
   if (!navigator.onLine) return;
   try {
     const r = await fetch(B.data, {credentials: "same-origin", headers: {Accept: "application/json"}});
     if (r.redirected || r.status === 401 || r.status === 403) return sessionExpired();
+    if (r.status >= 500 && (attempt || 0) < 3) return setTimeout(() => loadData((attempt || 0) + 1), 1000);
     if (!r.ok) return;
     data = await r.json();
     await put("kv", data, "data");
@@ -135,9 +135,14 @@ async function uploadPhoto(id) {
   return "complete";
 }
 
-async function sync() {
-  if (syncing || !navigator.onLine) return;
-  syncing = true;
+let syncPromise = null;
+function sync() {
+  // One sync at a time; a second caller waits for the one in flight.
+  if (!syncPromise) syncPromise = doSync().finally(() => { syncPromise = null; });
+  return syncPromise;
+}
+async function doSync() {
+  if (!navigator.onLine) return;
   try {
     const pending = (await all("outbox")).filter((r) => r.status === "pending" || r.status === "sending")
       .sort((a, b) => a.created_at - b.created_at);
@@ -171,14 +176,16 @@ async function sync() {
         await put("outbox", rec);
       }
     }
-    loadData();
+    retries = 0;
   } catch (e) {
     if (e && e.expired) sessionExpired();
+    else if (retries < 6) { retries += 1; setTimeout(sync, 1500 * retries); }  // flaky network: back off
   } finally {
-    syncing = false;
     refreshOutbox();
   }
 }
+let retries = 0;
+async function refresh() { await sync(); await loadData(); }
 
 async function sessionExpired() {
   const n = (await all("outbox")).filter((r) => r.status !== "done").length;
@@ -258,6 +265,7 @@ $("#outbox-list").addEventListener("click", async (ev) => {
 function show(id) {
   $$(".view").forEach((v) => { v.hidden = v.id !== id; });
   $$("#tabs button").forEach((b) => b.classList.toggle("on", b.dataset.view === id));
+  $("#tabs").hidden = $("#" + id).classList.contains("sheet");  // a form gets the whole screen
   $("#title").textContent = $("#" + id).dataset.title || "网格员";
   if (id === "v-map") drawMap();
   window.scrollTo(0, 0);
@@ -386,9 +394,9 @@ async function drawMap() {
 
 /* ---- start --------------------------------------------------------------------------------- */
 function net() { const on = navigator.onLine; const n = $("#net"); n.textContent = on ? "在线" : "离线"; n.classList.toggle("off", !on); }
-window.addEventListener("online", () => { net(); sync(); loadData(); });
+window.addEventListener("online", () => { net(); refresh(); });
 window.addEventListener("offline", net);
-$("#sync-now").onclick = () => { sync(); show("v-records"); };
+$("#sync-now").onclick = () => { retries = 0; refresh(); show("v-records"); };
 if ("serviceWorker" in navigator) navigator.serviceWorker.register(B.sw, {scope: "/m/"}).catch(() => {});
 (async () => {
   net(); show("v-today");
@@ -396,8 +404,14 @@ if ("serviceWorker" in navigator) navigator.serviceWorker.register(B.sw, {scope:
   // recognises its UUID if it had already arrived.
   for (const r of await all("outbox")) if (r.status === "sending") { r.status = "pending"; await put("outbox", r); }
   patrol = (await get("kv", "patrol")) || null; if (patrol) watch(); renderPatrol();
-  await loadData(); sync();
+  await loadData(); await sync();
   setInterval(sync, 60000);
 })();
-window.yiwangApp = {sync, all: () => all("outbox")};
+/* Send everything again (for support: "my records did not arrive"). Safe: the server answers
+   "already received" for every UUID it has and creates nothing twice. */
+async function resendAll() {
+  for (const r of await all("outbox")) if (r.status === "done") { r.status = "pending"; await put("outbox", r); }
+  await refreshOutbox(); await sync();
+}
+window.yiwangApp = {sync, resendAll, all: () => all("outbox")};
 })();

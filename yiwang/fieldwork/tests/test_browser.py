@@ -1,0 +1,161 @@
+"""The phone app in a real Chromium: offline capture, close and reopen, sync exactly once, resend.
+
+Screenshots of each screen go to test-artifacts/fieldwork/.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from PIL import Image
+
+from yiwang.cases.models import Case
+from yiwang.fieldwork.models import Patrol, SyncRecord, Visit
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "fieldwork"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def reseed_reference_data(django_db_blocker):
+    """A transactional test ends with a flush that also empties the registry's seeded reference data
+    (special groups, component categories); put it back for the tests that run after this module."""
+    yield
+    from django.apps import apps
+
+    from yiwang.registry.seed import load_seed
+
+    with django_db_blocker.unblock():
+        load_seed(apps)
+
+
+@pytest.fixture
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def _photo(tmp_path) -> str:
+    path = tmp_path / "scene.png"
+    Image.new("RGB", (1600, 1200), (90, 140, 60)).save(path)
+    return str(path)
+
+
+def _shot(page, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+
+
+def _outbox_count(page) -> int:
+    return int(page.locator("#outbox-count").inner_text())
+
+
+def test_offline_reports_and_visits_arrive_exactly_once(live_server, world, field, browser, tmp_path):
+    worker = world.people.grid_worker
+    grid = world.tree.grid_a1
+    client = Client()
+    client.force_login(worker)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  locale="zh-CN", geolocation={"longitude": grid.centroid_lon,
+                                                               "latitude": grid.centroid_lat},
+                                  permissions=["geolocation"])
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(f"{live_server.url}/m/")
+    page.wait_for_function("document.querySelectorAll('#f-visit select[name=household_id] option').length >= 4")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    _shot(page, "01-today")
+
+    context.set_offline(True)
+    page.wait_for_function("document.querySelector('#net').textContent === '离线'")
+    page.click("[data-testid=tab-patrol]")
+    page.click("[data-testid=patrol-toggle]")
+    page.wait_for_function("document.querySelector('#patrol-state').textContent.includes('巡查中')")
+    _shot(page, "02-patrol")
+    for n in range(3):
+        page.click("[data-testid=new-event]")
+        page.select_option("[data-testid=event-category]", "200104")
+        page.fill("[data-testid=event-description]", f"离线上报的问题 {n + 1}")
+        if n == 0:
+            page.set_input_files("[data-testid=event-photo]", _photo(tmp_path))
+            _shot(page, "03-event-form")
+        page.click("[data-testid=event-save]")
+        page.wait_for_function(f"Number(document.querySelector('#outbox-count').textContent) === {n + 1}")
+    page.click("[data-testid=patrol-toggle]")  # stop: the patrol joins the outbox
+    for n, household in enumerate(field.households[:2]):
+        page.click("[data-testid=tab-patrol]")
+        page.click("[data-testid=new-visit]")
+        page.select_option("[data-testid=visit-household]", str(household.pk))
+        page.fill("[data-testid=visit-findings]", f"老人身体尚好 {n}")
+        if n == 0:
+            _shot(page, "04-visit-form")
+        page.click("[data-testid=visit-save]")
+    page.wait_for_function("Number(document.querySelector('#outbox-count').textContent) === 6")
+    _shot(page, "05-records-offline")
+    assert Case.objects.count() == 0 and Visit.objects.count() == 0
+
+    # Close the app and open it again, still offline: the service worker serves it, the outbox is intact.
+    page.close()
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(f"{live_server.url}/m/")
+    page.wait_for_function("Number(document.querySelector('#outbox-count').textContent) === 6")
+    page.click("[data-testid=tab-people]")
+    page.fill("[data-testid=search]", "住户")
+    _shot(page, "06-people-offline")
+    page.click("[data-testid=tab-map]")
+    page.wait_for_selector(".leaflet-interactive")
+    _shot(page, "07-map-offline")
+
+    context.set_offline(False)
+    if os.environ.get("FW_DEBUG"):
+        page.on("response", lambda r: print("RESP", r.status, r.url) if "/api/" in r.url or "/m/" in r.url else None)
+        page.on("console", lambda m: print("CONSOLE", m.text))
+    page.click("[data-testid=sync-now]")
+    page.wait_for_function("Number(document.querySelector('#outbox-count').textContent) === 0", timeout=20000)
+    _shot(page, "08-records-synced")
+    assert Case.objects.count() == 3
+    assert Visit.objects.count() == 2
+    assert Patrol.objects.count() == 1
+    assert Case.objects.filter(attachments__isnull=False).distinct().count() == 1
+    assert set(Visit.objects.values_list("household_id", flat=True)) == {h.pk for h in field.households[:2]}
+    assert Patrol.objects.get().track  # mocked GPS samples arrived
+
+    # Resend everything: still exactly those.
+    page.evaluate("window.yiwangApp.resendAll()")
+    page.wait_for_function("Number(document.querySelector('#outbox-count').textContent) === 0")
+    assert Case.objects.count() == 3 and Visit.objects.count() == 2 and Patrol.objects.count() == 1
+    assert SyncRecord.objects.count() == 6
+    page.click("[data-testid=tab-today]")
+    _shot(page, "09-today-after-sync")
+    context.close()
+
+
+def test_first_load_stays_under_500_kb(live_server, world, field, browser):
+    client = Client()
+    client.force_login(world.people.grid_worker)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    page = context.new_page()
+    sizes = []
+    page.on("response", lambda r: sizes.append(len(r.body())) if r.request.method == "GET" else None)
+    page.goto(f"{live_server.url}/m/")
+    page.wait_for_function("document.querySelectorAll('#f-visit select[name=household_id] option').length >= 4")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_timeout(500)
+    assert sum(sizes) < 500 * 1024, sum(sizes)
+    context.close()
