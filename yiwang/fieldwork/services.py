@@ -268,3 +268,20 @@ def _complete(upload: PhotoUpload, path: Path) -> None:
 def upload_open(upload: PhotoUpload):
     """The stored bytes of a complete upload, as a file object (for attaching to a case)."""
     return default_storage.open(upload.relative_path, "rb")
+
+
+def visit_schedule_set(*, actor, household, interval_days: int, note: str = ""):
+    """Give one household its own visit interval (community staff), overriding tags and the default."""
+    from .models import VisitSchedule
+
+    if not holds_in(actor, P.VIEW_COVERAGE, household.area_path) or not actor.has_perm_anywhere(P.VIEW_COVERAGE):
+        raise PermissionDenied
+    if not 1 <= int(interval_days) <= 366:
+        raise ValidationError({"interval_days": [_("Choose an interval between 1 and 366 days.")]})
+    with transaction.atomic():
+        schedule, created = VisitSchedule.objects.update_or_create(
+            household=household, defaults={"interval_days": int(interval_days), "note": note[:200],
+                                           "area_path": household.area_path, "set_by": actor})
+        audit_record(actor=actor, action="visit_schedule.set", obj=schedule,
+                     changes={"interval_days": int(interval_days), "created": created})
+    return schedule

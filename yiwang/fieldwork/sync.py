@@ -69,8 +69,8 @@ class SyncContext:
         for upload_id in ids:
             upload = uploads.get(upload_id)
             if upload is None or upload.status == UploadStatus.RECEIVING:
-                raise ValidationError({name: [_("A photo has not finished uploading yet; it will be resent.")]},
-                                      code="photo_incomplete")
+                raise ValidationError({name: [ValidationError(
+                    _("A photo has not finished uploading yet; it will be resent."), code="photo_incomplete")]})
             if upload.status == UploadStatus.REJECTED:
                 raise ValidationError({name: [_("A photo was refused (not an image, or too large); "
                                                 "remove it and send again.")]})

@@ -200,6 +200,7 @@ def test_timing_note_200_records(world, field, api_for, capsys):
     records = [visit_record(field.households[i % 3]) if i % 2 else patrol_record(world.tree.grid_a1)
                for i in range(200)]
     api = api_for(world.people.grid_worker)
+    send(api, [visit_record(field.households[0])])  # warm up: URL conf import, connection
     import cProfile
     import os
     profiler = cProfile.Profile() if os.environ.get("FW_PROFILE") else None
