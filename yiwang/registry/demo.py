@@ -65,6 +65,11 @@ def _birth(rng, today: dt.date, low: int, high: int) -> dt.date:
 
 
 def generate(ctx) -> None:
+    from django.apps import apps
+
+    from .seed import load_seed
+
+    load_seed(apps)  # reference data: flushed by transactional tests, so make sure it is there
     rng = ctx.rng
     today = timezone.localdate()
     ids = _Ids()

@@ -8,6 +8,7 @@ the database per row.
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -62,9 +63,37 @@ def target_type_of(obj) -> str:
     return TYPE_OF_MODEL[type(obj)]
 
 
+# Surnames whose reading differs from the character's most common one.
+SURNAME_READINGS = {"曾": "zeng", "单": "shan", "解": "xie", "仇": "qiu", "朴": "piao", "查": "zha", "区": "ou",
+                    "覃": "qin", "盖": "ge", "乐": "yue", "缪": "miao", "长": "chang", "翟": "zhai", "任": "ren",
+                    "华": "hua", "纪": "ji", "尉": "yu", "繁": "po", "员": "yun", "秘": "bi", "重": "chong"}
+
+
+@lru_cache(maxsize=30000)
+def _char_pinyin(char: str) -> str:
+    return re.sub(r"[^a-z]", "", lazy_pinyin(char, style=Style.NORMAL)[0].lower())
+
+
+@lru_cache(maxsize=200000)
 def pinyin_keys(name: str) -> tuple[str, str]:
-    """("zhangsan", "zs") for 张三; letters in Latin names are kept, everything lowercased."""
-    syllables = [re.sub(r"[^a-z0-9]", "", s.lower()) for s in lazy_pinyin(name or "", style=Style.NORMAL)]
+    """("zhangsan", "zs") for 张三; Latin letters and digits in a name are kept, lowercased.
+
+    Character by character (names are not phrases), with the surname's reading fixed for the common
+    polyphonic surnames; cached, because the import computes it for every row.
+    """
+    syllables, latin = [], ""
+    for index, char in enumerate((name or "").lower()):
+        if char.isascii() and char.isalnum():
+            latin += char
+            continue
+        if latin:
+            syllables.append(latin)
+            latin = ""
+        if "\u3400" <= char <= "\u9fff":
+            reading = SURNAME_READINGS.get(char) if index == 0 else None
+            syllables.append(reading or _char_pinyin(char))
+    if latin:
+        syllables.append(latin)
     syllables = [s for s in syllables if s]
     return "".join(syllables)[:200], "".join(s[0] for s in syllables)[:50]
 
