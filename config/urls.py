@@ -30,6 +30,7 @@ urlpatterns = [
     path("cases/", include("yiwang.cases.urls")),
     path("m/", include("yiwang.fieldwork.urls")),
     path("dashboards/", include("yiwang.dashboards.urls")),
+    path("open311/v2/", include("yiwang.cases.open311.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -22,10 +22,10 @@ class CasesConfig(AppConfig):
         # HANDLE_CASE only shows them the menu entry.
         grant(Role.HANDLER, HANDLE_CASE)
 
-        # NAV register_nav("cases", _("Cases"), "cases:queue", VIEW_CASE, order=30)
-        # NAV register_nav("cases_handler", _("Cases"), "cases:queue", HANDLE_CASE, order=31)
-        # NAV register_nav("case_indicators", _("Indicators"), "cases:indicators", VIEW_INDICATORS, order=35)
-        # NAV register_nav("inbox", _("Inbox"), "cases:inbox", None, order=890)
+        register_nav("cases", _("Cases"), "cases:queue", VIEW_CASE, order=30)
+        register_nav("cases_handler", _("Cases"), "cases:queue", HANDLE_CASE, order=31)
+        register_nav("case_indicators", _("Indicators"), "cases:indicators", VIEW_INDICATORS, order=35)
+        register_nav("inbox", _("Inbox"), "cases:inbox", None, order=890)
 
         register_periodic("cases.sla_sweep", "yiwang.cases.tasks.sla_sweep", seconds=300)
         register_periodic("cases.retry_deliveries", "yiwang.cases.tasks.retry_deliveries", seconds=120)

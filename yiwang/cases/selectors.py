@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import Substr
 from django.http import Http404
 from django.utils import timezone
@@ -160,9 +160,10 @@ def _count_by(steps, group: str | None, **filters) -> dict:
     return {row["g"]: row["n"] for row in qs.values(g=group_expr(group)).annotate(n=Count("case_id", distinct=True))}
 
 
-def group_expr(group):
-    return group if isinstance(group, str) and not group.startswith("area:") else Substr("area_path", 1,
-                                                                                           int(group.split(":")[1]))
+def group_expr(group: str):
+    if group.startswith("area:"):
+        return Substr("area_path", 1, int(group.split(":")[1]))
+    return F(group)
 
 
 def indicators_for(actor, *, area=None, department=None, person=None, period_start: datetime, period_end: datetime,

@@ -155,7 +155,8 @@ def _level_staff(case: Case, perm_role: str = "dispatcher"):
 def _notify_step(case: Case, step: CaseStep) -> None:
     """Tell followers of public steps, handlers of dispatch and supervision, centres of escalation."""
     link = f"/cases/{case.pk}/"
-    title = _("Case %(code)s: %(action)s") % {"code": case.tracking_code, "action": step.get_action_display()}
+    title = _("%(category)s (%(code)s): %(action)s") % {"category": case.category.name, "code": case.tracking_code,
+                                                         "action": step.get_action_display()}
     transition = TRANSITIONS.get(step.action)
     if step.action == Action.CREATE or (transition and transition.public):
         for follower in case.followers.all():
