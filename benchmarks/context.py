@@ -15,7 +15,7 @@ SIZES = {
               "lookups": 1_000, "pgbench_scale": 0},
     "default": {"geo_scale": 5.6, "residents": 200_000, "households": 80_000, "cases": 1_000_000,
                 "case_years": 3, "patrol_days": 7, "import_rows": 20_000, "http_seconds": 8.0,
-                "http_requests": 4_000, "lookups": 20_000, "pgbench_scale": 10},
+                "http_requests": 4_000, "lookups": 5_000, "pgbench_scale": 10},
     "full": {"geo_scale": 5.6, "residents": 1_000_000, "households": 400_000, "cases": 10_000_000,
              "case_years": 3, "patrol_days": 365, "import_rows": 100_000, "http_seconds": 20.0,
              "http_requests": 8_000, "lookups": 50_000, "pgbench_scale": 32},
