@@ -172,6 +172,8 @@ class Case(models.Model):
         verbose_name_plural = _("cases")
         indexes = [
             models.Index(fields=["area_path", "state", "id"], name="case_area_state"),
+            # PostgreSQL: prefix LIKE on area_path (scoping, area filter) needs pattern ops; ignored elsewhere.
+            models.Index(fields=["area_path"], name="case_area_prefix", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["state", "deadline"], name="case_state_deadline"),
             models.Index(fields=["state", "warn_at"], name="case_state_warn"),
             models.Index(fields=["department", "state", "id"], name="case_dept_state"),

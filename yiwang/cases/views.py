@@ -172,7 +172,8 @@ def case_detail(request, pk: int):
                 "photos": a in PHOTO_ACTIONS}
                for a in services.allowed_actions(request.user, case) if a in BUTTON_ACTIONS]
     return render(request, "cases/case_detail.html", {
-        "case": case, "steps": selectors.case_steps(case), "actions": actions, "form": ActionForm(initial={"version": case.version}),
+        "case": case, "steps": selectors.case_steps(case), "actions": actions,
+        "mode_name": case.category.mode(case.handling_mode).get("name", "") if case.handling_mode else "", "form": ActionForm(initial={"version": case.version}),
         "departments": department_list_visible_to(request.user).filter(active=True),
         "suggested": services.suggested_department(case), "now": timezone.now(),
         "duplicates": selectors.duplicate_candidates(request.user, category=case.category, lon=case.lon, lat=case.lat,
