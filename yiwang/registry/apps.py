@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,12 +16,28 @@ class RegistryConfig(AppConfig):
         from .panels import needs_panel
 
         p.grant_registry_permissions()
-        register_nav("registry", _("Residents"), "registry:resident_list", p.VIEW_RESIDENT, order=20)
-        register_nav("registry_search", _("Search"), "registry:search", p.VIEW_RESIDENT, order=21)
+        group = {"group": "registry"}
+        register_nav("registry", _("Residents"), "registry:resident_list", p.VIEW_RESIDENT, order=20, **group)
+        register_nav("registry_search", _("Search"), "registry:search", p.VIEW_RESIDENT, order=21, **group)
         register_nav("organisations", _("Organisations"), "registry:organisation_list", p.VIEW_ORGANISATION,
-                     order=22)
-        register_nav("components", _("Components"), "registry:component_list", p.VIEW_COMPONENT, order=23)
-        register_nav("situation", _("Situation log"), "registry:situation_list", p.ADD_SITUATION, order=24)
+                     order=22, **group)
+        register_nav("components", _("Components"), "registry:component_list", p.VIEW_COMPONENT, order=23, **group)
+        register_nav("situation", _("Situation log"), "registry:situation_list", p.ADD_SITUATION, order=24, **group)
         register_nav("change_requests", _("Change requests"), "registry:change_request_list", p.VIEW_RESIDENT,
-                     order=25)
+                     order=25, **group)
         register_area_panel("registry_needs", needs_panel, order=20)
+        # Reference data comes from a data migration, but transactional tests (and `flush`) empty
+        # every table; flush emits post_migrate, so put the reference data back there.
+        post_migrate.connect(_ensure_reference_data, sender=self, dispatch_uid="registry_reference_data")
+
+
+def _ensure_reference_data(sender, using="default", **kwargs):
+    from django.apps import apps
+
+    from .models import ComponentCategory, SpecialGroup
+    from .seed import COMPONENT_TREE, SPECIAL_GROUPS, load_seed
+
+    categories = sum(len(minors) for _code, _name, minors in COMPONENT_TREE)
+    if (SpecialGroup.objects.using(using).count() < len(SPECIAL_GROUPS)
+            or ComponentCategory.objects.using(using).count() < categories):
+        load_seed(apps)
