@@ -44,6 +44,24 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+def _run(coroutine_factory):
+    """asyncio.run in a thread of its own: browser tests in the same worker may leave a loop running."""
+    result = {}
+
+    def target():
+        try:
+            result["value"] = asyncio.run(coroutine_factory())
+        except BaseException as exc:  # re-raised in the test's thread
+            result["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
 def _serve():
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -54,15 +72,15 @@ def test_load_generator_counts_answers_and_failures_become_errors_not_figures():
     server = _serve()
     try:
         port = server.server_address[1]
-        ok = asyncio.run(loadgen.run({"port": port, "requests": [{"path": "/ok?n={n}"}], "concurrency": 4,
-                                      "max_requests": 40, "max_seconds": 10, "warmup": 2}))
+        ok = _run(lambda: loadgen.run({"port": port, "requests": [{"path": "/ok?n={n}"}], "concurrency": 4,
+                                       "max_requests": 40, "max_seconds": 10, "warmup": 2}))
         assert ok["completed"] == 40 and ok["statuses"] == {"200": 40}
         assert ok["p95_ms"] is not None and ok["throughput_rps"] > 0
         good = http_row("ok", ok, ceiling=ok)
         assert good.verdict == "info" and abs(good.ratio - 1.0) < 1e-9
 
-        mixed = asyncio.run(loadgen.run({"port": port, "requests": [{"path": "/ok"}, {"path": "/fail"}],
-                                         "concurrency": 2, "max_requests": 20, "max_seconds": 10}))
+        mixed = _run(lambda: loadgen.run({"port": port, "requests": [{"path": "/ok"}, {"path": "/fail"}],
+                                          "concurrency": 2, "max_requests": 20, "max_seconds": 10}))
         assert mixed["statuses"] == {"200": 10, "500": 10}
         bad = http_row("mixed", mixed, ceiling=ok, target=Target("figure", "<=", 1e9))
         assert bad.verdict == "error" and bad.figure is None
@@ -74,7 +92,7 @@ def test_loadgen_refuses_non_loopback_targets():
     import pytest
 
     with pytest.raises(SystemExit):
-        asyncio.run(loadgen.run({"host": "example.org", "port": 80, "requests": [{"path": "/"}]}))
+        _run(lambda: loadgen.run({"host": "example.org", "port": 80, "requests": [{"path": "/"}]}))
 
 
 def test_table_lists_every_row_with_its_verdict():
