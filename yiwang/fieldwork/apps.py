@@ -19,8 +19,9 @@ class FieldworkConfig(AppConfig):
         for role in (Role.STAFF, Role.DISPATCHER, Role.ADMIN):
             grant(role, P.VIEW_PATROL, P.VIEW_VISIT, P.VIEW_COVERAGE)
 
-        register_nav("fieldwork_app", _("Phone app"), "fieldwork:app", P.USE_APP, order=30)
-        register_nav("fieldwork_coverage", _("Field coverage"), "fieldwork:coverage", P.VIEW_COVERAGE, order=60)
+        register_nav("fieldwork_app", _("Phone app"), "fieldwork:app", P.USE_APP, order=30, group="fieldwork")
+        register_nav("fieldwork_coverage", _("Field coverage"), "fieldwork:coverage", P.VIEW_COVERAGE, order=60,
+                     group="fieldwork")
         register_area_panel("fieldwork_coverage", coverage_panel, order=60)
 
         from . import integrations  # noqa: F401  (registers sync handlers for events, logs, corrections)
