@@ -5,6 +5,7 @@ import reports and forms.
 """
 
 import threading
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -105,10 +106,20 @@ class _GridIndex:
     tree: STRtree
     grid_ids: list[int]
     shapes: list[BaseGeometry]
+    checked_at: float = 0.0
 
 
 _index: _GridIndex | None = None
 _index_lock = threading.Lock()
+# Another process may change grids; re-check the database's grid signature at most this often.
+# Changes made in this process invalidate the index at once (see invalidate_grid_index).
+RECHECK_SECONDS = 2.0
+
+
+def invalidate_grid_index(**_kwargs) -> None:
+    """Forget the in-process index; connected to Area saves and deletes in GeographyConfig.ready()."""
+    global _index
+    _index = None
 
 
 def _grid_signature() -> tuple:
@@ -118,9 +129,13 @@ def _grid_signature() -> tuple:
 
 def _grid_index() -> _GridIndex:
     global _index
-    signature = _grid_signature()
     current = _index
+    now = time.monotonic()
+    if current is not None and now - current.checked_at < RECHECK_SECONDS:
+        return current
+    signature = _grid_signature()
     if current is not None and current.signature == signature:
+        current.checked_at = now
         return current
     with _index_lock:
         ids, shapes = [], []
@@ -132,7 +147,7 @@ def _grid_index() -> _GridIndex:
                 continue
             ids.append(grid_id)
             shapes.append(geom)
-        _index = _GridIndex(signature, STRtree(shapes), ids, shapes)
+        _index = _GridIndex(signature, STRtree(shapes), ids, shapes, checked_at=now)
         return _index
 
 

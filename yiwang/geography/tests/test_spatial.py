@@ -66,3 +66,25 @@ def test_grid_index_follows_boundary_changes(tree, people):
     area_update(actor=people.admin, area=tree.grid_a2, boundary=rect(X0 + 1.8 * STEP, Y0, X0 + 2 * STEP, Y0 + STEP))
     area_update(actor=people.admin, area=tree.grid_a1, boundary=rect(X0, Y0, X0 + 1.8 * STEP, Y0 + STEP))
     assert grid_for_point(*point) == Area.objects.get(pk=tree.grid_a1.pk)
+
+
+def test_grid_lookup_does_not_query_the_database_while_the_index_is_fresh(tree, django_assert_num_queries):
+    from yiwang.geography.spatial import grid_id_for_point
+
+    assert grid_id_for_point(X0 + 0.5 * STEP, Y0 + 0.5 * STEP) == tree.grid_a1.pk  # builds the index
+    with django_assert_num_queries(0):
+        for _ in range(100):
+            assert grid_id_for_point(X0 + 0.5 * STEP, Y0 + 0.5 * STEP) == tree.grid_a1.pk
+
+
+def test_grid_index_notices_changes_from_another_process(tree, monkeypatch):
+    from yiwang.geography import spatial
+
+    point = (X0 + 0.5 * STEP, Y0 + 0.5 * STEP)
+    assert grid_for_point(*point) == tree.grid_a1
+    # A change that this process's signals never saw (bulk update, another server):
+    Area.objects.filter(pk=tree.grid_a1.pk).update(boundary=rect(X0 + 10, Y0, X0 + 10 + STEP, Y0 + STEP))
+    assert grid_for_point(*point) == tree.grid_a1  # still cached inside the re-check window
+    monkeypatch.setattr(spatial, "RECHECK_SECONDS", 0.0)
+    Area.objects.filter(pk=tree.grid_a1.pk).update(updated_at=tree.grid_a1.updated_at.replace(year=2030))
+    assert grid_for_point(*point) is None
