@@ -37,9 +37,9 @@ class ResidentFilterSet(django_filters.FilterSet):
         fields = ["q", "within", "gender", "hukou_type", "education", "status", "age_min", "age_max", "group"]
 
     def search(self, queryset, name, value):
-        from .selectors import resident_search
+        from .selectors import resident_search_ids
 
-        ids = [r.pk for r in resident_search(self.request.user, value, limit=200)] if self.request else []
+        ids = resident_search_ids(self.request.user, value, limit=200) if self.request else []
         return queryset.filter(pk__in=ids)
 
     def filter_age(self, queryset, name, value):

@@ -173,36 +173,63 @@ ID_LIKE = re.compile(r"^\d{15}$|^\d{17}[\dXx]$")
 PHONE_LIKE = re.compile(r"^\+?[\d\- ]{7,16}$")
 
 
-def resident_search(actor, query: str, *, limit: int = 20, within: str | None = None):
-    """Residents matching a query, scoped. Exact by ID number or phone (keyed hash), else prefix by
-    name, full pinyin, pinyin initials or address, or by special-group name. Index-backed: see the
-    Resident model's indexes; no ORDER BY over the match set, so cost is bounded by `limit`.
-    """
+# What search results show (ResidentOutput, SearchHit): the masked columns, never the ciphertexts; the
+# grid only for its code (not its boundary JSON).
+SEARCH_FIELDS = ("id", "grid", "area_path", "name", "gender", "birth_date", "ethnicity", "id_type", "id_masked",
+                 "phone_masked", "hukou_type", "education", "occupation", "political_status", "dwelling", "address",
+                 "status", "version", "updated_at", "grid__division_code", "grid__street_no", "grid__community_no",
+                 "grid__grid_no")
+
+
+def _search_stages(actor, query: str, residents):
+    """The querysets a query is matched against, in order of preference (each index-backed)."""
     text = re.sub(r"\s+", "", query or "")
     if not text:
-        return Resident.objects.none()
-    residents = resident_list_visible_to(actor, within=within)
+        return []
     if ID_LIKE.match(text):
-        return residents.filter(id_hash=pii.search_hash(pii.normalize_id_number(text), kind="id"))[:limit]
+        return [residents.filter(id_hash=pii.search_hash(pii.normalize_id_number(text), kind="id"))]
     if PHONE_LIKE.match(text) and sum(c.isdigit() for c in text) >= 7:
-        return residents.filter(phone_hash=pii.search_hash(pii.normalize_phone(text), kind="phone"))[:limit]
+        return [residents.filter(phone_hash=pii.search_hash(pii.normalize_phone(text), kind="phone"))]
     lowered = text.lower()
     if re.fullmatch(r"[a-z]+", lowered):
-        field = "name_initials" if len(lowered) <= 4 else "name_pinyin"
-        hits = list(residents.filter(**{f"{field}__startswith": lowered})[:limit])
-        if len(hits) < limit and field == "name_initials":
-            seen = {h.pk for h in hits}
-            hits += [r for r in residents.filter(name_pinyin__startswith=lowered)[:limit] if r.pk not in seen]
-        return hits[:limit]
+        if len(lowered) <= 4:
+            return [residents.filter(name_initials__startswith=lowered),
+                    residents.filter(name_pinyin__startswith=lowered)]
+        return [residents.filter(name_pinyin__startswith=lowered)]
     groups = list(SpecialGroup.objects.filter(name=text))
     if groups:
         tag_ids = tag_list_visible_to(actor).filter(group__in=groups, until__isnull=True)
-        return residents.filter(pk__in=tag_ids.values("resident_id"))[:limit]
-    hits = list(residents.filter(name__startswith=text)[:limit])
-    if len(hits) < limit:
-        seen = {h.pk for h in hits}
-        hits += [r for r in residents.filter(address__startswith=text)[:limit] if r.pk not in seen]
+        return [residents.filter(pk__in=tag_ids.values("resident_id"))]
+    return [residents.filter(name__startswith=text), residents.filter(address__startswith=text)]
+
+
+def _run_stages(stages, limit: int, key):
+    """Up to `limit` distinct hits, taking later stages only while earlier ones fall short."""
+    hits, seen = [], set()
+    for stage in stages:
+        for hit in stage[:limit]:
+            if key(hit) not in seen:
+                seen.add(key(hit))
+                hits.append(hit)
+        if len(hits) >= limit:
+            break
     return hits[:limit]
+
+
+def resident_search(actor, query: str, *, limit: int = 20, within: str | None = None) -> list[Resident]:
+    """Residents matching a query, scoped. Exact by ID number or phone (keyed hash), else prefix by
+    name, full pinyin, pinyin initials or address, or by special-group name. Index-backed: see the
+    Resident model's indexes; no ORDER BY over the match set, so cost is bounded by `limit`. One query
+    per stage with the grid joined in and only the displayed columns (SEARCH_FIELDS) loaded.
+    """
+    residents = resident_list_visible_to(actor, within=within).select_related("grid").only(*SEARCH_FIELDS)
+    return _run_stages(_search_stages(actor, query, residents), limit, key=lambda r: r.pk)
+
+
+def resident_search_ids(actor, query: str, *, limit: int = 200, within: str | None = None) -> list[int]:
+    """Primary keys of resident_search's hits, without loading the rows (for list filters)."""
+    residents = resident_list_visible_to(actor, within=within).values_list("pk", flat=True)
+    return _run_stages(_search_stages(actor, query, residents), limit, key=lambda pk: pk)
 
 
 def registry_search(actor, query: str, *, limit: int = 20) -> list[SearchHit]:

@@ -60,7 +60,9 @@ class ResidentViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = ResidentFilterSet
 
     def get_queryset(self):
-        return selectors.resident_list_visible_to(self.request.user).select_related("grid").order_by("id")
+        residents = selectors.resident_list_visible_to(self.request.user).select_related("grid").order_by("id")
+        # Lists show what ResidentOutput shows: no ciphertexts, no grid boundary JSON.
+        return residents.only(*selectors.SEARCH_FIELDS) if self.action in ("list", "search") else residents
 
     def retrieve(self, request, *args, **kwargs):
         resident = self.get_object()

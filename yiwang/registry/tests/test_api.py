@@ -70,3 +70,34 @@ def test_household_list_query_count_does_not_grow_with_rows(world, api_for, djan
     with django_assert_max_num_queries(8):
         body = api.get(reverse("api:household-list")).json()
     assert len(body["results"]) == 6 and all(h["members"][0]["relation"] == "head" for h in body["results"])
+
+
+@pytest.mark.parametrize("query", ["ly", "刘洋", "13812345678"])
+def test_api_search_query_count_does_not_grow_with_hits(world, api_for, django_assert_num_queries, query):
+    """Search joins the grid (no query per hit) and loads only displayed columns: a fixed number of
+    queries however many people match: one per search stage (initials, then full pinyin; special-group
+    name, then name prefix, then address prefix; phone hash), none per hit."""
+    grids = [world.tree.grid_a1, world.tree.grid_a2]
+    for i in range(6):
+        make_resident(grids[i % 2], "刘洋", phone="13812345678")
+    api = api_for(world.people.staff)
+    url = reverse("api:resident-search")
+    api.get(url, {"q": query})  # warm per-process caches (content types, grid lookup)
+    expected = {"ly": 2, "刘洋": 3, "13812345678": 1}[query]
+    with django_assert_num_queries(expected):
+        body = api.get(url, {"q": query}).json()
+    assert len(body) == 6
+    assert {x["grid_code"] for x in body} == {world.tree.grid_a1.code, world.tree.grid_a2.code}
+    assert all(x["phone_masked"] == "138****5678" for x in body)
+
+
+def test_api_list_search_query_count(world, api_for, django_assert_num_queries):
+    """?q= on the list: search ids (one query per stage, keys only), COUNT over those ids, one page."""
+    for _i in range(6):
+        make_resident(world.tree.grid_a1, "刘洋")
+    make_resident(world.tree.grid_b1, "刘洋")
+    api = api_for(world.people.staff)
+    api.get(reverse("api:resident-list"), {"q": "刘洋"})
+    with django_assert_num_queries(5):
+        body = api.get(reverse("api:resident-list"), {"q": "刘洋"}).json()
+    assert body["count"] == 6 and all(x["grid_code"] == world.tree.grid_a1.code for x in body["results"])
