@@ -113,30 +113,29 @@ def rates(c: dict) -> dict:
     }
 
 
-def _sums(qs) -> dict:
-    row = qs.aggregate(**{c: Sum(c) for c in COUNTERS})
-    return {c: row[c] or 0 for c in COUNTERS}
-
-
 def _open_q(area: Area, **filters):
     return OpenCount.objects.filter(area_path=area.path, **filters)
 
 
-def _open_sum(area: Area, **filters) -> int:
-    return _open_q(area, **filters).aggregate(n=Sum("n"))["n"] or 0
-
-
 # -- tiles, trend, categories ---------------------------------------------------------------------
 def indicators(area: Area, period: Period, *, today: dt.date | None = None) -> dict:
+    """Two queries whatever the area or period: the period's counters and today's intake from the area's
+    DailyTotal rows (one row per day, read through dailytotal_key), and the open / overdue / supervised
+    counts from its OpenCount rows in one pass (index-only through opencount_area_cover on PostgreSQL)."""
     today = today or timezone.localdate()
-    counts = _sums(DailyTotal.objects.filter(area_path=area.path, day__gte=period.start, day__lte=period.end))
-    today_row = DailyTotal.objects.filter(area_path=area.path, day=today).values("intake").first()
+    in_period = Q(day__gte=period.start, day__lte=period.end)
+    row = (DailyTotal.objects.filter(in_period | Q(day=today), area_path=area.path)
+           .aggregate(**{f"period_{c}": Sum(c, filter=in_period) for c in COUNTERS},
+                      today_intake=Sum("intake", filter=Q(day=today))))
+    counts = {c: row[f"period_{c}"] or 0 for c in COUNTERS}
+    opens = _open_q(area).aggregate(open_now=Sum("n"), overdue_now=Sum("n", filter=Q(overdue=True)),
+                                    supervised_now=Sum("n", filter=~Q(supervision="")))
     return {
         "area": area_summary(area), "period": {"start": period.start, "end": period.end, "days": period.days},
         "counts": counts, "rates": rates(counts),
-        "today_intake": today_row["intake"] if today_row else 0,
-        "open_now": _open_sum(area), "overdue_now": _open_sum(area, overdue=True),
-        "supervised_now": _open_q(area).exclude(supervision="").aggregate(n=Sum("n"))["n"] or 0,
+        "today_intake": row["today_intake"] or 0,
+        "open_now": opens["open_now"] or 0, "overdue_now": opens["overdue_now"] or 0,
+        "supervised_now": opens["supervised_now"] or 0,
         "empty": not any(counts.values()),
     }
 

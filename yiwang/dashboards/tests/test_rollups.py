@@ -170,3 +170,36 @@ def test_two_steps_landing_at_once_are_both_counted(world, cats):
     ind = S.indicators(world.tree.district, _period(), today=T0.date())
     assert ind["counts"]["intake"] == 4 and ind["counts"]["dispatched"] == 4
     assert DailyTotal.objects.get(area_path=world.tree.grid_a1.path, day=T0.date()).intake == 4
+
+
+def test_today_intake_does_not_depend_on_the_period(busy, world):
+    """Today's intake and the period's counters come from one query: a period that does not contain
+    today must neither lose today's intake nor count today in the period."""
+    last_day = T0.date() + dt.timedelta(days=3)  # three cases reported that day, five on the days before
+    district = world.tree.district
+    assert DailyTotal.objects.get(area_path=district.path, day=last_day).intake == 3
+    inside = S.indicators(district, S.Period(T0.date(), last_day), today=last_day)
+    before = S.indicators(district, S.Period(T0.date(), T0.date() + dt.timedelta(days=2)), today=last_day)
+    assert inside["today_intake"] == before["today_intake"] == 3
+    assert inside["counts"]["intake"] == 8 and before["counts"]["intake"] == 5
+    assert S.indicators(world.tree.district, _period(), today=T0.date() + dt.timedelta(days=30))["today_intake"] == 0
+
+
+@pytest.mark.parametrize("area_key,query", [("district", "days=30"), ("district", "month=2026-01"),
+                                            ("grid_a1", "days=7")])
+def test_indicator_endpoint_runs_a_fixed_number_of_queries(busy, world, api_for, django_assert_num_queries,
+                                                           area_key, query):
+    """The tiles cost the same few queries for any area and period, and never read the cases tables:
+    1 for the dispatcher's memberships (scope), 1 for the area, 1 over DailyTotal (period counters and
+    today's intake), 1 over OpenCount (open, overdue and supervised now)."""
+    from yiwang.accounts.models import User
+
+    api = api_for(User.objects.get(pk=world.people.dispatcher_district.pk))  # nothing cached on the user
+    url = f"/api/v1/dashboards/indicators/?area={getattr(world.tree, area_key).path}&{query}"
+    with django_assert_num_queries(4) as captured:
+        response = api.get(url)
+    assert response.status_code == 200 and response.json()["counts"]["intake"] >= 0
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert sum("dashboards_dailytotal" in s for s in sql) == 1
+    assert sum("dashboards_opencount" in s for s in sql) == 1
+    assert not any("cases_case" in s for s in sql)
