@@ -1,0 +1,55 @@
+"""Query budgets of the two hot paths (see docs/performance.md: dispatcher queue, case intake).
+
+The queue page costs the same few queries whatever the number of rows (no query per row, no COUNT);
+an intake request, commit hooks included, runs one rollup refresh for its grid and day, not one per step.
+"""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from yiwang.cases.models import Case
+
+from .factories import BIN_LAT, BIN_LON
+
+
+def _create(api, key):
+    return api.post("/api/v1/cases/", {"channel": "grid_worker", "category": "200102", "lon": BIN_LON,
+                                       "lat": BIN_LAT, "description": "垃圾桶满溢", "idempotency_key": key},
+                    format="json")
+
+
+def _queue_queries(client):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/cases/?state=open")
+    assert response.status_code == 200
+    return ctx.captured_queries
+
+
+def test_queue_page_runs_a_fixed_number_of_queries(world, cats, api_for, client_for):
+    api = api_for(world.people.grid_worker)
+    assert _create(api, "q-1").status_code == 201
+    client = client_for(world.people.dispatcher_district)
+    _queue_queries(client)  # warm per-process caches (grid index, content types)
+    one = _queue_queries(client)
+    for i in range(2, 7):
+        assert _create(api, f"q-{i}").status_code == 201
+    six = _queue_queries(client)
+    assert Case.objects.count() == 6
+    assert len(one) == len(six) == QUEUE_QUERIES, [q["sql"][:120] for q in six]
+    assert sum("cases_case" in q["sql"] for q in six) == 1  # one SELECT with its joins, no COUNT, no per-row
+
+
+def test_intake_request_runs_a_fixed_number_of_queries(world, cats, api_for, django_capture_on_commit_callbacks):
+    api = api_for(world.people.grid_worker)
+    assert _create(api, "warm").status_code == 201
+    with CaptureQueriesContext(connection) as ctx, django_capture_on_commit_callbacks(execute=True):
+        response = _create(api, "i-1")
+    assert response.status_code == 201, response.content
+    sql = [q["sql"] for q in ctx.captured_queries]
+    # the rollup refresh recounts the grid's day once (not once per step: create and automatic accept)
+    assert sum("COUNT(DISTINCT" in s and "cases_casestep" in s for s in sql) == 1, sql
+    assert len(sql) <= INTAKE_QUERIES[connection.vendor], [s[:120] for s in sql]
+
+
+QUEUE_QUERIES = 9
+INTAKE_QUERIES = {"sqlite": 73, "postgresql": 77}
