@@ -7,15 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.audit.services import apply_changes, audit_record
+from yiwang.core.scoping import require_perm_at
 
 from .models import ApiToken, Department, Membership, User
 from .roles import CHANGE_DEPARTMENT, CHANGE_USER, Role
-
-
-def _require(actor, perm: str, path: str) -> None:
-    paths = actor.scope_paths(perm)
-    if paths is not None and not any(path.startswith(p) for p in paths):
-        raise PermissionDenied
 
 
 @transaction.atomic
@@ -23,7 +18,7 @@ def user_create(*, actor, username: str, password: str, display_name: str = "", 
                 memberships: list[tuple] = ()) -> User:
     """Create a user with memberships [(area, role, department|None)]; the actor must manage each area."""
     for area, _role, _department in memberships:
-        _require(actor, CHANGE_USER, area.path)
+        require_perm_at(actor, CHANGE_USER, area.path)
     if User.objects.filter(username=username).exists():
         raise ValidationError({"username": _("This username is already taken.")})
     user = User(username=username, display_name=display_name, phone=phone)
@@ -40,7 +35,7 @@ def user_create(*, actor, username: str, password: str, display_name: str = "", 
 
 @transaction.atomic
 def membership_grant(*, actor, user: User, area, role: str, department: Department | None = None) -> Membership:
-    _require(actor, CHANGE_USER, area.path)
+    require_perm_at(actor, CHANGE_USER, area.path)
     if role == Role.HANDLER and department is None:
         raise ValidationError({"department": _("A department handler needs a department.")})
     membership, _created = Membership.objects.update_or_create(
@@ -52,7 +47,7 @@ def membership_grant(*, actor, user: User, area, role: str, department: Departme
 
 @transaction.atomic
 def department_update(*, actor, department: Department, data: dict) -> Department:
-    _require(actor, CHANGE_DEPARTMENT, department.area.path)
+    require_perm_at(actor, CHANGE_DEPARTMENT, department.area.path)
     changes = apply_changes(department, data)
     if changes:
         department.full_clean()

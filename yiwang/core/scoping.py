@@ -9,6 +9,7 @@ The actor supplies `scope_paths(perm)` (see accounts.User): None means unrestric
 path prefixes otherwise (empty: nothing). Core knows no app; it only calls that method.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
@@ -44,6 +45,26 @@ class ScopedQuerySet(models.QuerySet):
     def within(self, path: str):
         """Narrow to one subtree (the area switcher); never widens visibility."""
         return self.filter(**{f"{self.model.scope_path_lookup}__startswith": path})
+
+
+def holds_perm_at(actor, perm: str, area_path: str) -> bool:
+    """Whether the actor holds `perm` in the area with this path (directly or from an area above it)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return False
+    paths = actor.scope_paths(perm)
+    return paths is None or any(area_path.startswith(p) for p in paths)
+
+
+def require_perm_at(actor, perm: str, area_path: str) -> None:
+    """Services call this before writing in an area; views turn the exception into 403."""
+    if not holds_perm_at(actor, perm, area_path):
+        raise PermissionDenied
+
+
+def require_perm_anywhere(user, perm: str) -> None:
+    """For pages that list across the user's areas: the role must grant `perm` somewhere."""
+    if not (getattr(user, "is_authenticated", False) and user.has_perm_anywhere(perm)):
+        raise PermissionDenied
 
 
 def get_visible_or_404(queryset: ScopedQuerySet, actor, perm: str, **lookup):

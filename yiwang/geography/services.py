@@ -7,24 +7,19 @@ transaction, so a bad file changes nothing.
 import json
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from shapely.geometry import shape
 
 from yiwang.audit.services import apply_changes, audit_record
+from yiwang.core.scoping import require_perm_at
 
 from .models import PATH_LENGTH, Area, AreaLevel, Building, level_of_code, split_code
 from .spatial import geometry_problems, grid_placement_problems, validate_grid_boundary
 
 CHANGE_AREA = "geography.change_area"
 CHANGE_BUILDING = "geography.change_building"
-
-
-def _require(actor, perm: str, path: str) -> None:
-    paths = actor.scope_paths(perm)
-    if paths is not None and not any(path.startswith(p) for p in paths):
-        raise PermissionDenied
 
 
 def centroid_of(geometry: dict) -> tuple[float, float]:
@@ -36,7 +31,7 @@ def centroid_of(geometry: dict) -> tuple[float, float]:
 def area_update(*, actor, area: Area, name: str | None = None, boundary: dict | None = None,
                 households_estimate: int | None = None) -> Area:
     """Rename an area or replace its boundary; grid boundaries must pass validate_grid_boundary."""
-    _require(actor, CHANGE_AREA, area.path)
+    require_perm_at(actor, CHANGE_AREA, area.path)
     area = Area.objects.select_for_update().get(pk=area.pk)
     data = {}
     if name is not None:
@@ -64,7 +59,7 @@ def area_update(*, actor, area: Area, name: str | None = None, boundary: dict | 
 @transaction.atomic
 def building_create(*, actor, grid: Area, number: str, name: str, address: str, lon: float, lat: float,
                     floors: int = 6, units: int = 2) -> Building:
-    _require(actor, CHANGE_BUILDING, grid.path)
+    require_perm_at(actor, CHANGE_BUILDING, grid.path)
     if grid.level != AreaLevel.GRID:
         raise ValidationError({"grid": _("A building must belong to a grid.")})
     if Building.objects.filter(grid=grid, number=number).exists():
@@ -189,7 +184,7 @@ def area_tree_import(*, actor, payload) -> TreeImportResult:
             errors.append(_("%(where)s: unknown parent code %(parent)s.")
                           % {"where": row["label"], "parent": row["parent_code"]})
         target_path = row["code"][: PATH_LENGTH[row["level"]]]
-        _require(actor, CHANGE_AREA, target_path)
+        require_perm_at(actor, CHANGE_AREA, target_path)
     if not errors:
         errors = _placement_errors(rows)
     if errors:

@@ -3,28 +3,24 @@ import json
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from yiwang.accounts.selectors import current_area
 from yiwang.core.panels import area_panels
+from yiwang.core.scoping import require_perm_anywhere
 
 from . import selectors, services
 from .forms import TreeImportForm
 from .models import AreaLevel
 
 
-def _require_anywhere(user, perm: str) -> None:
-    if not user.has_perm_anywhere(perm):
-        raise PermissionDenied
-
-
 @login_required
 def map_page(request):
     """The map of the current area: subdistricts, communities and grids as polygons."""
-    _require_anywhere(request.user, selectors.VIEW_AREA)
+    require_perm_anywhere(request.user, selectors.VIEW_AREA)
     area = current_area(request)
     return render(request, "geography/map.html", {
         "area": area,
@@ -36,7 +32,7 @@ def map_page(request):
 
 @login_required
 def map_data(request):
-    _require_anywhere(request.user, selectors.VIEW_AREA)
+    require_perm_anywhere(request.user, selectors.VIEW_AREA)
     area = current_area(request)
     data = selectors.map_features(request.user, within=area.path if area else None)
     return JsonResponse(data)
@@ -61,7 +57,7 @@ def area_detail(request, pk: int):
 
 @login_required
 def tree_export(request):
-    _require_anywhere(request.user, selectors.VIEW_AREA)
+    require_perm_anywhere(request.user, selectors.VIEW_AREA)
     area = current_area(request)
     data = services.area_tree_export(selectors.area_list_visible_to(request.user, within=area.path if area else None))
     response = HttpResponse(json.dumps(data, ensure_ascii=False), content_type="application/geo+json")
@@ -71,7 +67,7 @@ def tree_export(request):
 
 @login_required
 def tree_import(request):
-    _require_anywhere(request.user, services.CHANGE_AREA)
+    require_perm_anywhere(request.user, services.CHANGE_AREA)
     form = TreeImportForm(request.POST or None, request.FILES or None)
     errors = []
     if request.method == "POST" and form.is_valid():

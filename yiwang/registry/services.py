@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from yiwang.audit.services import audit_record
 from yiwang.core import pii
+from yiwang.core.scoping import holds_perm_at
 
 from . import records
 from .models import (
@@ -56,16 +57,11 @@ class ConflictError(Exception):
     """Someone else changed the record since it was read (maps to HTTP 409)."""
 
 
-def can(actor, perm: str, area_path: str) -> bool:
-    """Whether the actor holds `perm` in the area with this path (or above it)."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return False
-    paths = actor.scope_paths(perm)
-    return paths is None or any(area_path.startswith(p) for p in paths)
+can = holds_perm_at  # the shared check in yiwang.core.scoping
 
 
 def require(actor, perm: str, area_path: str) -> None:
-    if not can(actor, perm, area_path):
+    if not holds_perm_at(actor, perm, area_path):
         raise PermissionDenied(_("You may not do this in this area."))
 
 
