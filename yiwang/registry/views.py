@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yiwang.accounts.selectors import current_area
+from yiwang.core.scoping import require_perm_anywhere
 from yiwang.geography.models import Area, AreaLevel
 from yiwang.geography.selectors import area_get_visible, area_list_visible_to
 
@@ -54,11 +55,6 @@ from .permissions import (
 )
 
 
-def _require_anywhere(user, perm: str) -> None:
-    if not user.has_perm_anywhere(perm):
-        raise PermissionDenied
-
-
 def _within(request) -> str | None:
     area = current_area(request)
     return area.path if area else None
@@ -66,6 +62,17 @@ def _within(request) -> str | None:
 
 def _page(request, queryset, per_page=50):
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def _filtered_list(request, perm: str, queryset, filterset_class, template: str):
+    """A scoped list page: permission, the area switcher's subtree, the shared FilterSet, paging."""
+    require_perm_anywhere(request.user, perm)
+    within = _within(request)
+    if within:
+        queryset = queryset.within(within)
+    filterset = filterset_class(request.GET or None, queryset=queryset)
+    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    return render(request, template, {"filter": filterset, "page": _page(request, rows)})
 
 
 def _grids(user, perm):
@@ -77,7 +84,7 @@ def _grids(user, perm):
 
 @login_required
 def resident_list(request):
-    _require_anywhere(request.user, VIEW_RESIDENT)
+    require_perm_anywhere(request.user, VIEW_RESIDENT)
     queryset = selectors.resident_list_visible_to(request.user, within=_within(request)).select_related("grid")
     filterset = ResidentFilterSet(request.GET or None, queryset=queryset, request=request)
     residents = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
@@ -175,7 +182,7 @@ def _resident_initial(resident: Resident) -> dict:
 
 @login_required
 def resident_create(request):
-    _require_anywhere(request.user, CHANGE_RESIDENT)
+    require_perm_anywhere(request.user, CHANGE_RESIDENT)
     grids = _grids(request.user, CHANGE_RESIDENT)
     form = ResidentForm(request.POST or None)
     grid_form = GridChoiceForm(request.POST or None, grids=grids)
@@ -249,13 +256,8 @@ def record_history(request, target_type: str, pk: int):
 
 @login_required
 def household_list(request):
-    _require_anywhere(request.user, VIEW_RESIDENT)
-    queryset = selectors.household_list_visible_to(request.user)
-    if _within(request):
-        queryset = queryset.within(_within(request))
-    filterset = HouseholdFilterSet(request.GET or None, queryset=queryset)
-    households = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
-    return render(request, "registry/household_list.html", {"filter": filterset, "page": _page(request, households)})
+    return _filtered_list(request, VIEW_RESIDENT, selectors.household_list_visible_to(request.user),
+                          HouseholdFilterSet, "registry/household_list.html")
 
 
 @login_required
@@ -293,13 +295,8 @@ def household_detail(request, pk: int):
 
 @login_required
 def organisation_list(request):
-    _require_anywhere(request.user, VIEW_ORGANISATION)
-    queryset = selectors.organisation_list_visible_to(request.user)
-    if _within(request):
-        queryset = queryset.within(_within(request))
-    filterset = OrganisationFilterSet(request.GET or None, queryset=queryset)
-    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
-    return render(request, "registry/organisation_list.html", {"filter": filterset, "page": _page(request, rows)})
+    return _filtered_list(request, VIEW_ORGANISATION, selectors.organisation_list_visible_to(request.user),
+                          OrganisationFilterSet, "registry/organisation_list.html")
 
 
 def _edit_generic(request, obj, form_class, template, extra):
@@ -331,13 +328,8 @@ def organisation_detail(request, pk: int):
 
 @login_required
 def component_list(request):
-    _require_anywhere(request.user, VIEW_COMPONENT)
-    queryset = selectors.component_list_visible_to(request.user)
-    if _within(request):
-        queryset = queryset.within(_within(request))
-    filterset = ComponentFilterSet(request.GET or None, queryset=queryset)
-    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
-    return render(request, "registry/component_list.html", {"filter": filterset, "page": _page(request, rows)})
+    return _filtered_list(request, VIEW_COMPONENT, selectors.component_list_visible_to(request.user),
+                          ComponentFilterSet, "registry/component_list.html")
 
 
 @login_required
@@ -348,7 +340,7 @@ def component_detail(request, pk: int):
 
 @login_required
 def situation_list(request):
-    _require_anywhere(request.user, ADD_SITUATION)
+    require_perm_anywhere(request.user, ADD_SITUATION)
     grids = _grids(request.user, ADD_SITUATION)
     form = SituationLogForm(request.POST or None, grids=grids)
     if request.method == "POST" and form.is_valid():
@@ -375,7 +367,7 @@ def situation_list(request):
 
 @login_required
 def change_request_list(request):
-    _require_anywhere(request.user, VIEW_RESIDENT)
+    require_perm_anywhere(request.user, VIEW_RESIDENT)
     queryset = selectors.change_request_list_visible_to(request.user)
     filterset = ChangeRequestFilterSet(request.GET or {"state": "pending"}, queryset=queryset)
     rows = filterset.qs if filterset.is_valid() else queryset
@@ -437,7 +429,7 @@ def _field_label(target_type: str, field: str) -> str:
 
 @login_required
 def search(request):
-    _require_anywhere(request.user, VIEW_RESIDENT)
+    require_perm_anywhere(request.user, VIEW_RESIDENT)
     query = request.GET.get("q", "").strip()
     hits = selectors.registry_search(request.user, query) if query else []
     template = "registry/_search_results.html" if request.headers.get("HX-Request") else "registry/search.html"
@@ -468,20 +460,20 @@ def needs(request, pk: int):
 
 @login_required
 def map_page(request):
-    _require_anywhere(request.user, VIEW_COMPONENT)
+    require_perm_anywhere(request.user, VIEW_COMPONENT)
     return render(request, "registry/map.html", {"area": current_area(request)})
 
 
 @login_required
 def map_buildings(request):
-    _require_anywhere(request.user, VIEW_RESIDENT)
+    require_perm_anywhere(request.user, VIEW_RESIDENT)
     return JsonResponse(selectors.building_layer(request.user, within=_within(request)),
                         content_type="application/geo+json")
 
 
 @login_required
 def map_components(request):
-    _require_anywhere(request.user, VIEW_COMPONENT)
+    require_perm_anywhere(request.user, VIEW_COMPONENT)
     return JsonResponse(selectors.component_layer(request.user, within=_within(request),
                                                   state=request.GET.get("state") or None),
                         content_type="application/geo+json")
@@ -491,7 +483,7 @@ def map_components(request):
 
 @login_required
 def import_template(request):
-    _require_anywhere(request.user, IMPORT)
+    require_perm_anywhere(request.user, IMPORT)
     response = HttpResponse(excel.resident_template(),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = "attachment; filename*=UTF-8''residents-template.xlsx"
@@ -500,7 +492,7 @@ def import_template(request):
 
 @login_required
 def import_start(request):
-    _require_anywhere(request.user, IMPORT)
+    require_perm_anywhere(request.user, IMPORT)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -548,7 +540,7 @@ def import_errors(request, pk: int):
 
 @login_required
 def resident_export(request):
-    _require_anywhere(request.user, EXPORT)
+    require_perm_anywhere(request.user, EXPORT)
     form = ExportForm(request.GET or None)
     if request.GET.get("go") and form.is_valid():
         unmasked = form.cleaned_data["unmasked"]
