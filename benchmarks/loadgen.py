@@ -7,6 +7,15 @@ than the bound). `{n}` in a path or body is replaced by the request's sequence n
 carry unique idempotency keys. Latency is measured from the first byte sent to the last byte read,
 including the TCP connect when the server closed the previous connection (gunicorn's sync workers
 close after every response, the same for the baseline and the application).
+
+Two modes:
+- closed loop (default): every client sends its next request as soon as the previous one is answered,
+  so the server is saturated and the figure is its throughput; latency then is mostly queueing
+  (Little's law: mean latency ≈ clients / throughput).
+- paced (open loop, `"rate": R`): requests are due at a fixed total rate R per second, shared by the
+  clients; latency is counted from the moment a request was *due*, not from when a free client sent
+  it, so a slow server cannot hide its backlog by slowing the load down (no coordinated omission).
+  This measures the latency users see at a given load below saturation.
 """
 
 import asyncio
@@ -115,6 +124,7 @@ async def run(spec: dict) -> dict:
     max_requests = int(spec.get("max_requests", 1000))
     max_seconds = float(spec.get("max_seconds", 10))
     warmup = int(spec.get("warmup", 0))
+    rate = float(spec["rate"]) if spec.get("rate") else None
     expect = set(spec.get("expect_status", [200, 201]))
     latencies: list[float] = []
     statuses: dict[str, int] = {}
@@ -130,6 +140,7 @@ async def run(spec: dict) -> dict:
         return counter - 1
 
     deadline = None
+    paced_start = 0.0
 
     async def worker(_i: int):
         nonlocal bytes_in
@@ -141,6 +152,11 @@ async def run(spec: dict) -> dict:
                     return
                 raw = _raw_request(host, port, items[n % len(items)], n)
                 started = time.perf_counter()
+                if rate is not None and n >= warmup:
+                    due = paced_start + (n - warmup) / rate
+                    if due > started:
+                        await asyncio.sleep(due - started)
+                    started = due  # latency counts from when the request was due
                 try:
                     status, body = await client.request(raw)
                 except Exception as exc:  # count and go on: a load test reports failures, it does not stop
@@ -167,7 +183,7 @@ async def run(spec: dict) -> dict:
         max_requests = max_requests_saved
         counter = max(counter, warmup)
         errors.clear()
-    started = time.perf_counter()
+    started = paced_start = time.perf_counter()
     deadline = started + max_seconds
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
     elapsed = time.perf_counter() - started
@@ -179,7 +195,7 @@ async def run(spec: dict) -> dict:
         return latencies[min(len(latencies) - 1, int(round(p / 100 * (len(latencies) - 1))))] * 1000
 
     return {
-        "concurrency": concurrency, "completed": len(latencies), "elapsed_s": elapsed,
+        "concurrency": concurrency, "rate": rate, "completed": len(latencies), "elapsed_s": elapsed,
         "throughput_rps": len(latencies) / elapsed if elapsed else 0.0,
         "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99), "max_ms": pct(100),
         "mean_ms": (sum(latencies) / len(latencies) * 1000) if latencies else None,

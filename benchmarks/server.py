@@ -80,10 +80,11 @@ class Server:
             self._log.close()
 
     def load(self, requests: list[dict], *, concurrency: int, max_requests: int, max_seconds: float,
-             warmup: int = 0, expect_status=(200, 201)) -> dict:
-        """Run the load generator in its own process against this server and return its figures."""
+             warmup: int = 0, expect_status=(200, 201), rate: float | None = None) -> dict:
+        """Run the load generator in its own process against this server and return its figures
+        (closed loop, or paced at `rate` requests per second in all)."""
         spec = {"port": self.port, "requests": requests, "concurrency": concurrency, "max_requests": max_requests,
-                "max_seconds": max_seconds, "warmup": warmup, "expect_status": list(expect_status)}
+                "max_seconds": max_seconds, "warmup": warmup, "expect_status": list(expect_status), "rate": rate}
         proc = subprocess.run([sys.executable, "-m", "benchmarks.loadgen"], input=json.dumps(spec), text=True,
                               capture_output=True, cwd=ROOT, timeout=max_seconds + 120)
         if proc.returncode != 0:

@@ -30,7 +30,8 @@ def _first_url(*names: str) -> str | None:
 
 
 INTAKE_ROWS = (("case intake over HTTP, 32 clients", "req/s", INTAKE_RATIO),
-               ("case intake p95, 32 clients", "ms p95", INTAKE_P95))
+               ("case intake p95, 32 clients, saturated", "ms p95", None),
+               ("case intake p95, 32 clients at the target rate", "ms p95", INTAKE_P95))
 
 
 def _intake_requests(ctx, url: str, n: int) -> list[dict]:
@@ -83,10 +84,22 @@ def case_intake(ctx):
     if tpcb and result["completed"]:
         beside = (f"pgbench TPC-B {tpcb['tps']:.0f} tx/s, single insert {insert['tps']:.0f} tx/s: intake = "
                   f"{result['throughput_rps'] / tpcb['tps']:.2f} x TPC-B")
+    # The p95 target needs a load below saturation to mean anything: with 32 clients in a closed loop the
+    # server is always saturated and latency is queueing (mean ≈ 32 / throughput, Little's law), as for the
+    # minimal view itself. So the p95 is measured a second time with the same 32 clients paced at the
+    # throughput the issue asks for (0.10 of the ceiling), counted from when each request was due.
+    target_rate = INTAKE_RATIO.value * ceiling["throughput_rps"]
+    for r in requests:
+        r["body"] = r["body"].replace("bench-", "paced-")
+        r["headers"]["Idempotency-Key"] = r["headers"]["Idempotency-Key"].replace("bench-", "paced-")
+    paced = ctx.load(requests, concurrency=32, rate=target_rate)
     rows = [http_row("case intake over HTTP, 32 clients", result, ceiling=ceiling, target=INTAKE_RATIO,
                      size=size, note=beside),
-            http_row("case intake p95, 32 clients", result, ceiling=ceiling, metric="p95", target=INTAKE_P95,
-                     size=size)]
+            http_row("case intake p95, 32 clients, saturated", result, ceiling=ceiling, metric="p95", size=size,
+                     note="closed loop: latency here is queueing, mean ≈ 32 clients / throughput"),
+            http_row("case intake p95, 32 clients at the target rate", paced, ceiling=ceiling, metric="p95",
+                     target=INTAKE_P95, size=size,
+                     note=f"paced at {target_rate:.0f} req/s = 0.10 of the ceiling; latency from when each request was due")]
     return rows
 
 
