@@ -8,5 +8,6 @@ urlpatterns = [
     path("data/", views.data, name="data"),
     path("manifest.webmanifest", views.manifest, name="manifest"),
     path("sw.js", views.service_worker, name="service_worker"),
+    path("jsi18n/", views.catalog, name="jsi18n"),
     path("coverage/", views.coverage, name="coverage"),
 ]

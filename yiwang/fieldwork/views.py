@@ -1,5 +1,6 @@
 import datetime as dt
 import hashlib
+import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -11,12 +12,15 @@ from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
+from django.views.i18n import JavaScriptCatalog
 
 from yiwang.accounts.selectors import current_area
 from yiwang.geography.models import Area
@@ -24,6 +28,7 @@ from yiwang.geography.models import Area
 from . import permissions as P
 from . import selectors
 from .appdata import app_data
+from .models import VisitMethod, VisitPurpose
 
 STATIC_DIR = Path(__file__).parent / "static" / "fieldwork"
 SHELL_FILES = ("fieldwork/app.js", "fieldwork/app.css", "fieldwork/icon.svg",
@@ -51,9 +56,30 @@ def app(request):
     _require_app(request.user)
     get_token(request)  # the app reads the CSRF cookie for its API calls
     # Rendered without the request context: the shell is cached on the phone and needs no menu.
+    # Labels follow the request's language (LocaleMiddleware: the language switch's cookie, else the browser).
     html = render_to_string("fieldwork/app.html", {"version": shell_version(), "tile_url": settings.YIWANG_TILE_URL,
-                                                   "user_id": request.user.pk})
+                                                   "user_id": request.user.pk, "purposes": VisitPurpose.choices,
+                                                   "methods": VisitMethod.choices})
     return HttpResponse(html)
+
+
+class AppCatalog(JavaScriptCatalog):
+    """The strings app.js shows, in the request's language (gettext()/ngettext() in the browser).
+
+    Only this app's djangojs catalog: a few KB. The service worker precaches it with the shell and
+    fetches it network-first, so a language switch takes effect at the next online start.
+    """
+
+    domain = "djangojs"
+    packages = ["yiwang.fieldwork"]
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response["Cache-Control"] = "no-cache"
+        return response
+
+
+catalog = AppCatalog.as_view()
 
 
 @login_required
@@ -68,7 +94,8 @@ def data(request):
 @require_GET
 def manifest(request):
     body = {
-        "name": "一网 · 网格员", "short_name": "网格员", "lang": "zh-CN", "start_url": "/m/", "scope": "/m/",
+        "name": _("Yiwang · grid worker"), "short_name": _("Grid worker"), "lang": get_language(),
+        "start_url": "/m/", "scope": "/m/",
         "display": "standalone", "orientation": "portrait", "background_color": "#ffffff", "theme_color": "#b3261e",
         "icons": [{"src": static("fieldwork/icon.svg"), "sizes": "any", "type": "image/svg+xml", "purpose": "any"},
                   {"src": static("fieldwork/icon-192.png"), "sizes": "192x192", "type": "image/png"}],
@@ -80,8 +107,10 @@ def manifest(request):
 def service_worker(request):
     """The service worker, served under /m/ so its scope is the app; it holds no personal data."""
     source = (STATIC_DIR / "sw.js").read_text()
-    shell = ["/m/", "/m/manifest.webmanifest"] + [static(name) for name in SHELL_FILES]
-    source = source.replace("__VERSION__", shell_version()).replace("__SHELL__", repr(shell).replace("'", '"'))
+    localised = ["/m/", "/m/manifest.webmanifest", reverse("fieldwork:jsi18n")]
+    shell = localised + [static(name) for name in SHELL_FILES]
+    source = (source.replace("__VERSION__", shell_version()).replace("__SHELL__", json.dumps(shell))
+              .replace("__LOCALISED__", json.dumps(localised)))
     response = HttpResponse(source, content_type="application/javascript; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     response["Service-Worker-Allowed"] = "/m/"

@@ -7,6 +7,7 @@ ROUTES = [
     RouteSpec("fieldwork:data", allowed=("grid_worker",), denied=("staff", "resident", "outsider", "nobody")),
     RouteSpec("fieldwork:manifest", public=True, allowed=("grid_worker",), denied=()),
     RouteSpec("fieldwork:service_worker", public=True, allowed=("grid_worker",), denied=()),
+    RouteSpec("fieldwork:jsi18n", public=True, allowed=("grid_worker",), denied=()),  # UI strings only
     RouteSpec("fieldwork:coverage", allowed=STAFF_VIEW, denied=("grid_worker", "resident", "nobody"),
               outsider="hidden", marker=lambda w: w.tree.grid_a1.name),
     # POST-only endpoints and per-owner uploads: see test_sync.py and test_uploads.py.

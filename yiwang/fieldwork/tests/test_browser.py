@@ -157,3 +157,37 @@ def test_first_load_stays_under_500_kb(live_server, world, field, browser, capsy
               f"service-worker precache {precached / 1024:.0f} KB = {total / 1024:.0f} KB (uncompressed)")
     assert total < 500 * 1024, total
     context.close()
+
+
+def test_english_is_shown_when_chosen_also_offline(live_server, world, field, browser):
+    """With English chosen (the language switch's cookie), the template's labels and the strings
+    app.js draws from the catalog are English, and stay English when the app reopens offline."""
+    client = Client()
+    client.force_login(world.people.grid_worker)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  locale="zh-CN")
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url},
+                         {"name": "django_language", "value": "en", "url": live_server.url}])
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(f"{live_server.url}/m/")
+    page.wait_for_function("document.querySelectorAll('#f-visit select[name=household_id] option').length >= 4")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    assert page.inner_text("#net") == "Online"
+    assert page.inner_text("[data-testid=tab-patrol]") == "Patrol"
+    assert "to check" in page.inner_text("#today-stats")  # drawn by app.js from the catalog
+    _shot(page, "10-today-english")
+
+    context.set_offline(True)
+    page.close()
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(f"{live_server.url}/m/")
+    page.wait_for_function("document.querySelector('#net').textContent === 'Offline'")
+    page.click("[data-testid=tab-patrol]")
+    assert page.inner_text("#patrol-state").startswith("Not on patrol.")
+    assert page.inner_text("[data-testid=patrol-toggle]") == "Start patrol"
+    page.click("[data-testid=new-visit]")
+    assert page.inner_text("#f-visit select[name=household_id] option") == "Choose a household"
+    _shot(page, "11-visit-form-english-offline")
+    context.close()

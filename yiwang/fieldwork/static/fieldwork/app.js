@@ -1,15 +1,22 @@
-/* 一网 grid worker app: offline first. Everything the worker creates goes into an IndexedDB outbox
+/* Yiwang grid worker app: offline first. Everything the worker creates goes into an IndexedDB outbox
    with a client UUID and is sent through the idempotent sync endpoint; nothing is removed from the
-   phone until the server has answered for it. No framework, no build step. */
+   phone until the server has answered for it. No framework, no build step.
+   Strings: English msgids through gettext()/ngettext() of the page's catalog (/m/jsi18n/, the
+   djangojs domain in yiwang/fieldwork/locale); no translated text is written in this file. */
 "use strict";
 (() => {
+const gettext = window.gettext || ((s) => s);
+const ngettext = window.ngettext || ((s, p, n) => (n === 1 ? s : p));
+const fmt = (s, params) => s.replace(/%\((\w+)\)s/g, (m, k) => (k in params ? params[k] : m));
 const B = document.body.dataset;
 const $ = (s, r) => (r || document).querySelector(s);
 const $$ = (s, r) => Array.from((r || document).querySelectorAll(s));
 const esc = (s) => String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
 const uuid = () => (crypto.randomUUID ? crypto.randomUUID() : "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) => (c ^ crypto.getRandomValues(new Uint8Array(1))[0] & 15 >> c / 4).toString(16)));
-const KIND = {visit: "走访", patrol: "巡查", event: "事件上报", situation: "民情日志", verify: "现场核查", visit_edit: "回访完成", correction: "信息更正"};
-const STATUS = {pending: "等待上传", sending: "上传中", done: "已上传", error: "未被接收", conflict: "有冲突"};
+const KIND = {visit: gettext("Visit"), patrol: gettext("Patrol"), event: gettext("Event report"), situation: gettext("Situation log"),
+  verify: gettext("On-site check"), visit_edit: gettext("Follow-up done"), correction: gettext("Correction")};
+const STATUS = {pending: gettext("Waiting to upload"), sending: gettext("Uploading"), done: gettext("Uploaded"),
+  error: gettext("Not accepted"), conflict: gettext("Conflict")};
 
 /* ---- IndexedDB ------------------------------------------------------------------------------ */
 let dbp;
@@ -152,7 +159,7 @@ async function doSync() {
       let ok = true;
       for (const pid of rec.photos || []) {
         const s = await uploadPhoto(pid);
-        if (s === "rejected") { rec.status = "error"; rec.message = "照片不是可接收的图片或太大，请删除照片后重发。"; await put("outbox", rec); ok = false; }
+        if (s === "rejected") { rec.status = "error"; rec.message = gettext("The photo is not an image the server accepts, or it is too large; delete the photo and send again."); await put("outbox", rec); ok = false; }
         else if (s !== "complete") ok = false;
       }
       if (ok) ready.push(rec);
@@ -189,7 +196,9 @@ async function refresh() { await sync(); await loadData(); }
 
 async function sessionExpired() {
   const n = (await all("outbox")).filter((r) => r.status !== "done").length;
-  banner(`登录已过期，请<a href="${B.login}">重新登录</a>。您的 ${n} 条记录仍保存在手机上，不会丢失。`, true);
+  banner(fmt(ngettext("Your session has expired; please <a href=\"%(url)s\">sign in again</a>. Your %(n)s record stays on this phone and will not be lost.",
+    "Your session has expired; please <a href=\"%(url)s\">sign in again</a>. Your %(n)s records stay on this phone and will not be lost.", n),
+  {url: esc(B.login), n}), true);
 }
 
 /* ---- rendering ----------------------------------------------------------------------------- */
@@ -197,21 +206,24 @@ function li(html, cls, onclick) { const el = document.createElement("li"); el.in
 function fill(ul, items, empty) { const u = $(ul); u.textContent = ""; if (!items.length) u.appendChild(li(esc(empty), "empty")); items.forEach((x) => u.appendChild(x)); }
 
 function render() {
-  if (!data) { $("#grid-name").textContent = navigator.onLine ? "加载中…" : "离线，尚无缓存数据"; return; }
-  $("#grid-name").textContent = data.grids.map((g) => g.name).join("、");
+  if (!data) { $("#grid-name").textContent = navigator.onLine ? gettext("Loading…") : gettext("Offline, and no data saved on this phone yet"); return; }
+  $("#grid-name").textContent = data.grids.map((g) => g.name).join(" · ");
   const sc = data.schedule_counts || {};
-  $("#today-stats").innerHTML = `<div><b>${data.cases_to_verify.length}</b>待核查</div><div><b>${sc.overdue || 0}</b>逾期走访</div><div><b>${data.follow_ups.length}</b>待回访</div>`;
-  fill("#verify-list", data.cases_to_verify.map((c) => li(`<b>${esc(c.category)}</b> ${esc(c.code)}<small>${esc(c.address || c.description)}</small>`, "", () => openVerify(c))), "没有待核查的案件");
+  $("#today-stats").innerHTML = `<div><b>${data.cases_to_verify.length}</b>${esc(gettext("to check"))}</div><div><b>${sc.overdue || 0}</b>${esc(gettext("overdue visits"))}</div><div><b>${data.follow_ups.length}</b>${esc(gettext("follow-ups"))}</div>`;
+  fill("#verify-list", data.cases_to_verify.map((c) => li(`<b>${esc(c.category)}</b> ${esc(c.code)}<small>${esc(c.address || c.description)}</small>`, "", () => openVerify(c))), gettext("No cases to check"));
   const overdue = data.schedule.filter((s) => s.status === "overdue"), due = data.schedule.filter((s) => s.status === "due");
   $("#overdue-n").textContent = sc.overdue ? `(${sc.overdue})` : ""; $("#due-n").textContent = sc.due ? `(${sc.due})` : "";
-  const sched = (s) => li(`<b>${esc(s.label)}</b>${s.reason ? ` <span class="tag">${esc(s.reason)}</span>` : ""}<small>每 ${s.interval_days} 天 · 上次 ${s.last_visit || "从未走访"} · 应于 ${s.due_date}</small>`, "", () => openVisit(s.household_id));
-  fill("#overdue-list", overdue.slice(0, 40).map(sched), "没有逾期的走访");
-  fill("#due-list", due.slice(0, 40).map(sched), "近期没有应走访的住户");
-  fill("#followup-list", data.follow_ups.map((f) => li(`<b>${esc(f.label)}</b> ${esc(f.follow_up)}<small>${f.due ? "应于 " + f.due : ""} · 点按标记已回访</small>`, "", () => followUpDone(f))), "没有待回访事项");
+  const reason = (s) => (s.reason === "schedule" ? gettext("own interval") : s.reason);
+  const sched = (s) => li(`<b>${esc(s.label)}</b>${s.reason ? ` <span class="tag">${esc(reason(s))}</span>` : ""}<small>${esc(fmt(ngettext(
+    "every %(days)s day · last visit %(last)s · due %(due)s", "every %(days)s days · last visit %(last)s · due %(due)s", s.interval_days),
+  {days: s.interval_days, last: s.last_visit || gettext("never"), due: s.due_date}))}</small>`, "", () => openVisit(s.household_id));
+  fill("#overdue-list", overdue.slice(0, 40).map(sched), gettext("No overdue visits"));
+  fill("#due-list", due.slice(0, 40).map(sched), gettext("No household is due for a visit soon"));
+  fill("#followup-list", data.follow_ups.map((f) => li(`<b>${esc(f.label)}</b> ${esc(f.follow_up)}<small>${f.due ? esc(fmt(gettext("due %(date)s"), {date: f.due})) + " · " : ""}${esc(gettext("tap when followed up"))}</small>`, "", () => followUpDone(f))), gettext("No follow-ups"));
   const hs = $("#f-visit select[name=household_id]"); const keep = hs.value;
-  hs.innerHTML = '<option value="">请选择住户</option>' + data.households.map((h) => `<option value="${h.id}">${esc(hhLabel(h))}${h.number ? " · " + esc(h.number) : ""}</option>`).join("");
+  hs.innerHTML = `<option value="">${esc(gettext("Choose a household"))}</option>` + data.households.map((h) => `<option value="${h.id}">${esc(hhLabel(h))}${h.number ? " · " + esc(h.number) : ""}</option>`).join("");
   hs.value = keep;
-  $("#f-event select[name=category]").innerHTML = '<option value="">请选择类别</option>' + data.categories.map((c) => `<option value="${esc(c.code)}">${esc(c.group ? c.group + " · " : "")}${esc(c.name)}</option>`).join("");
+  $("#f-event select[name=category]").innerHTML = `<option value="">${esc(gettext("Choose a category"))}</option>` + data.categories.map((c) => `<option value="${esc(c.code)}">${esc(c.group ? c.group + " · " : "")}${esc(c.name)}</option>`).join("");
   $("#f-event select[name=building_id]").innerHTML = '<option value="">—</option>' + data.buildings.map((b) => `<option value="${b.id}">${esc(b.name)}</option>`).join("");
   search();
   refreshOutbox();
@@ -223,8 +235,8 @@ function search() {
   const people = q ? data.residents.filter((r) => (r.name + " " + (r.address || "")).toLowerCase().includes(q)) : data.residents.slice(0, 30);
   fill("#people-list", people.slice(0, 60).map((r) => {
     const h = household(r.household_id);
-    return li(`<b>${esc(r.name)}</b> ${r.gender === "F" ? "女" : r.gender === "M" ? "男" : ""} ${r.age != null ? r.age + "岁" : ""}<small>${esc(r.id_masked)} ${esc(r.phone_masked)}</small><small>${esc(hhLabel(h) || r.address)}</small>${r.tags.map((t) => `<span class="tag">${esc(t)}</span>`).join("")}`, "", h ? () => openVisit(h.id) : null);
-  }), q ? "没有找到" : "本网格暂无居民数据");
+    return li(`<b>${esc(r.name)}</b> ${r.gender === "F" ? esc(gettext("female")) : r.gender === "M" ? esc(gettext("male")) : ""} ${r.age != null ? esc(fmt(ngettext("%(age)s year old", "%(age)s years old", r.age), {age: r.age})) : ""}<small>${esc(r.id_masked)} ${esc(r.phone_masked)}</small><small>${esc(hhLabel(h) || r.address)}</small>${r.tags.map((t) => `<span class="tag">${esc(t)}</span>`).join("")}`, "", h ? () => openVisit(h.id) : null);
+  }), q ? gettext("Nothing found") : gettext("No residents in this grid yet"));
 }
 
 async function refreshOutbox() {
@@ -234,24 +246,26 @@ async function refreshOutbox() {
   const today = new Date().toDateString();
   const mine = items.filter((r) => new Date(r.created_at).toDateString() === today);
   const count = (k) => mine.filter((r) => r.kind === k).length;
-  $("#records-summary").innerHTML = `今天：巡查 ${count("patrol")} 次 · 走访 ${count("visit")} 户 · 上报事件 ${count("event")} 件 · 民情日志 ${count("situation")} 条<br><small>待上传 ${waiting.length} 条</small>`;
+  $("#records-summary").innerHTML = esc(fmt(gettext("Today: %(patrols)s patrols · %(visits)s visits · %(events)s events reported · %(logs)s situation log entries"),
+    {patrols: count("patrol"), visits: count("visit"), events: count("event"), logs: count("situation")}))
+    + `<br><small>${esc(fmt(gettext("%(n)s waiting to upload"), {n: waiting.length}))}</small>`;
   fill("#outbox-list", items.slice(0, 80).map((r) => {
     let extra = "";
     if (r.status === "conflict" && r.conflict) {
-      extra = `<div class="diff">服务器版本：${esc(JSON.stringify(r.conflict.server))}<br>我的修改：${esc(JSON.stringify(r.conflict.client))}</div><button class="small" data-act="mine" data-id="${r.uuid}">用我的覆盖</button><button class="small" data-act="theirs" data-id="${r.uuid}">保留服务器的</button>`;
+      extra = `<div class="diff">${esc(gettext("On the server:"))} ${esc(JSON.stringify(r.conflict.server))}<br>${esc(gettext("My change:"))} ${esc(JSON.stringify(r.conflict.client))}</div><button class="small" data-act="mine" data-id="${r.uuid}">${esc(gettext("Overwrite with mine"))}</button><button class="small" data-act="theirs" data-id="${r.uuid}">${esc(gettext("Keep the server's"))}</button>`;
     } else if (r.status === "error") {
-      extra = `<button class="small" data-act="retry" data-id="${r.uuid}">重发</button><button class="small" data-act="drop" data-id="${r.uuid}">删除</button>`;
+      extra = `<button class="small" data-act="retry" data-id="${r.uuid}">${esc(gettext("Send again"))}</button><button class="small" data-act="drop" data-id="${r.uuid}">${esc(gettext("Delete"))}</button>`;
     }
-    const what = r.kind === "visit" ? hhLabel(household(r.data.household_id)) : r.kind === "event" ? (r.data.description || "").slice(0, 30) : r.kind === "patrol" ? `${r.data.track.length} 个轨迹点` : "";
+    const what = r.kind === "visit" ? hhLabel(household(r.data.household_id)) : r.kind === "event" ? (r.data.description || "").slice(0, 30) : r.kind === "patrol" ? fmt(ngettext("%(n)s track point", "%(n)s track points", r.data.track.length), {n: r.data.track.length}) : "";
     const code = r.result && r.result.tracking_code ? ` · ${esc(r.result.tracking_code)}` : "";
-    return li(`<b>${KIND[r.kind] || r.kind}</b> ${esc(what)}<small>${fmtTime(r.client_time)} · <span data-testid="status">${STATUS[r.status]}</span>${code}</small>${r.message && r.status !== "done" ? `<small>${esc(r.message)}</small>` : ""}${extra}`, "st-" + r.status);
-  }), "还没有记录");
+    return li(`<b>${esc(KIND[r.kind] || r.kind)}</b> ${esc(what)}<small>${fmtTime(r.client_time)} · <span data-testid="status">${esc(STATUS[r.status])}</span>${code}</small>${r.message && r.status !== "done" ? `<small>${esc(r.message)}</small>` : ""}${extra}`, "st-" + r.status);
+  }), gettext("No records yet"));
 }
 
 $("#outbox-list").addEventListener("click", async (ev) => {
   const b = ev.target.closest("button[data-act]"); if (!b) return;
   const rec = await get("outbox", b.dataset.id); if (!rec) return;
-  if (b.dataset.act === "drop" || b.dataset.act === "theirs") { if (!confirm("确定删除这条记录？")) return; await del("outbox", rec.uuid); }
+  if (b.dataset.act === "drop" || b.dataset.act === "theirs") { if (!confirm(gettext("Delete this record?"))) return; await del("outbox", rec.uuid); }
   else if (b.dataset.act === "retry") { rec.status = "pending"; rec.message = ""; rec.photos = (rec.photos || []); await put("outbox", rec); }
   else if (b.dataset.act === "mine") {
     // A new record based on the server's current version; the conflicting one is closed.
@@ -266,7 +280,7 @@ function show(id) {
   $$(".view").forEach((v) => { v.hidden = v.id !== id; });
   $$("#tabs button").forEach((b) => b.classList.toggle("on", b.dataset.view === id));
   $("#tabs").hidden = $("#" + id).classList.contains("sheet");  // a form gets the whole screen
-  $("#title").textContent = $("#" + id).dataset.title || "网格员";
+  $("#title").textContent = $("#" + id).dataset.title || gettext("Grid worker");
   if (id === "v-map") drawMap();
   window.scrollTo(0, 0);
 }
@@ -285,7 +299,7 @@ function openVisit(householdId) { const f = $("#f-visit"); f.reset(); if (househ
 $("#new-visit").onclick = () => openVisit();
 $("#f-visit").addEventListener("submit", async (ev) => {
   ev.preventDefault(); const f = ev.target; const h = household(f.household_id.value);
-  if (!h) return alert("请选择住户");
+  if (!h) return alert(gettext("Choose a household"));
   const pos = await here(); const photo = await storePhoto(f.photo);
   await enqueue("visit", {household_id: h.id, grid_id: h.grid_id, visited_at: new Date().toISOString(), purpose: f.purpose.value, method: f.method.value,
     people_met: f.people_met.value, findings: f.findings.value, needs: f.needs.value, follow_up: f.follow_up.value,
@@ -296,11 +310,12 @@ $("#f-visit").addEventListener("submit", async (ev) => {
 $("#patrol-report").onclick = async () => {
   $("#f-event").reset(); show("f-event");
   const pos = await here(); $("#f-event").dataset.pos = pos ? JSON.stringify(pos) : "";
-  $("#event-loc").textContent = pos ? `位置：${pos.lon.toFixed(5)}, ${pos.lat.toFixed(5)}（±${Math.round(pos.acc)} 米）` : "未取得定位，将使用楼栋或网格中心位置";
+  $("#event-loc").textContent = pos ? fmt(gettext("Location: %(lon)s, %(lat)s (±%(acc)s m)"), {lon: pos.lon.toFixed(5), lat: pos.lat.toFixed(5), acc: Math.round(pos.acc)})
+    : gettext("No location fix; the building's or the grid's centre will be used");
 };
 $("#f-event").addEventListener("submit", async (ev) => {
   ev.preventDefault(); const f = ev.target; const g = grid();
-  if (!g) return alert("尚未加载网格数据");
+  if (!g) return alert(gettext("The grid data has not loaded yet"));
   const pos = f.dataset.pos ? JSON.parse(f.dataset.pos) : null; const photo = await storePhoto(f.photo);
   await enqueue("event", {grid_id: g.id, category: f.category.value, description: f.description.value, address: f.address.value,
     building_id: f.building_id.value ? Number(f.building_id.value) : null, resolve_on_spot: f.resolve_on_spot.checked,
@@ -328,7 +343,7 @@ $("#f-verify").addEventListener("submit", async (ev) => {
 });
 
 async function followUpDone(f) {
-  if (!confirm(`确认已完成回访：${f.label}？`)) return;
+  if (!confirm(fmt(gettext("Followed up: %(label)s?"), {label: f.label}))) return;
   await enqueue("visit_edit", {visit_uuid: f.visit_uuid, changes: {follow_up_done_at: new Date().toISOString()}}, {base_version: f.version});
   data.follow_ups = data.follow_ups.filter((x) => x !== f); render();
 }
@@ -336,11 +351,12 @@ async function followUpDone(f) {
 /* ---- patrol -------------------------------------------------------------------------------- */
 function renderPatrol() {
   const on = !!patrol;
-  $("#patrol-toggle").textContent = on ? "结束巡查" : "开始巡查";
+  $("#patrol-toggle").textContent = on ? gettext("End patrol") : gettext("Start patrol");
   $("#patrol-checkin").hidden = !on;
-  if (!on) { $("#patrol-state").innerHTML = "未在巡查。开始后，页面打开期间会记录轨迹。"; return; }
+  if (!on) { $("#patrol-state").textContent = gettext("Not on patrol. Once you start, your track is recorded while this page is open."); return; }
   const mins = Math.round((Date.now() - new Date(patrol.started_at)) / 60000);
-  $("#patrol-state").innerHTML = `<b>巡查中</b> · 已 ${mins} 分钟 · 轨迹点 ${patrol.track.length} 个 · 打卡 ${patrol.checkins.length} 次 · 上报 ${patrol.events || 0} 件`;
+  $("#patrol-state").innerHTML = `<b>${esc(gettext("On patrol"))}</b> · ` + esc(fmt(gettext("%(mins)s min · %(points)s track points · %(checkins)s check-ins · %(events)s events reported"),
+    {mins, points: patrol.track.length, checkins: patrol.checkins.length, events: patrol.events || 0}));
 }
 function onPosition(p) {
   if (!patrol) return;
@@ -352,7 +368,7 @@ function onPosition(p) {
 function watch() { if (navigator.geolocation && watchId == null) watchId = navigator.geolocation.watchPosition(onPosition, () => {}, {enableHighAccuracy: true, maximumAge: 5000}); }
 $("#patrol-toggle").onclick = async () => {
   if (!patrol) {
-    const g = grid(); if (!g) return alert("尚未加载网格数据");
+    const g = grid(); if (!g) return alert(gettext("The grid data has not loaded yet"));
     patrol = {uuid: uuid(), grid_id: g.id, started_at: new Date().toISOString(), track: [], checkins: [], events: 0};
     await put("kv", patrol, "patrol"); watch();
     const pos = await here(); if (pos) onPosition({coords: {longitude: pos.lon, latitude: pos.lat, accuracy: pos.acc}});
@@ -379,7 +395,7 @@ function loadLeaflet() {
 }
 async function drawMap() {
   if (!data) return;
-  try { await loadLeaflet(); } catch (e) { $("#map-hint").textContent = "地图组件未能加载"; return; }
+  try { await loadLeaflet(); } catch (e) { $("#map-hint").textContent = gettext("The map could not be loaded"); return; }
   if (map) { map.invalidateSize(); return; }
   map = L.map("map", {zoomControl: true});
   if (B.tiles) L.tileLayer(B.tiles, {maxZoom: 19}).addTo(map);
@@ -388,12 +404,12 @@ async function drawMap() {
   data.buildings.forEach((b) => L.circleMarker([b.lat, b.lon], {radius: 6, color: "#1565c0", weight: 1, fillOpacity: 0.6}).bindPopup(esc(b.name)).addTo(map));
   data.open_cases.forEach((c) => L.circleMarker([c.lat, c.lon], {radius: 8, color: "#b3261e", fillColor: "#ff7043", fillOpacity: 0.9}).bindPopup(`<b>${esc(c.category)}</b><br>${esc(c.state_label)}<br>${esc(c.code)}`).addTo(map));
   if (layers.length) map.fitBounds(L.featureGroup(layers).getBounds()); else map.setView([37.524, 111.134], 14);
-  $("#map-hint").textContent = `楼栋 ${data.buildings.length} 栋（蓝）· 未结案件 ${data.open_cases.length} 件（红）`;
-  const pos = await here(); if (pos) L.circleMarker([pos.lat, pos.lon], {radius: 7, color: "#2e7d32", fillOpacity: 1}).bindPopup("我的位置").addTo(map);
+  $("#map-hint").textContent = fmt(gettext("%(buildings)s buildings (blue) · %(cases)s open cases (red)"), {buildings: data.buildings.length, cases: data.open_cases.length});
+  const pos = await here(); if (pos) L.circleMarker([pos.lat, pos.lon], {radius: 7, color: "#2e7d32", fillOpacity: 1}).bindPopup(esc(gettext("My location"))).addTo(map);
 }
 
 /* ---- start --------------------------------------------------------------------------------- */
-function net() { const on = navigator.onLine; const n = $("#net"); n.textContent = on ? "在线" : "离线"; n.classList.toggle("off", !on); }
+function net() { const on = navigator.onLine; const n = $("#net"); n.textContent = on ? gettext("Online") : gettext("Offline"); n.classList.toggle("off", !on); }
 window.addEventListener("online", () => { net(); refresh(); });
 window.addEventListener("offline", net);
 $("#sync-now").onclick = () => { retries = 0; refresh(); show("v-records"); };

@@ -1,7 +1,9 @@
 /* Service worker of the grid worker's app. Shell: cache first, refreshed on a new version.
-   The worker's grid data (/m/data/): network first, cache when offline. API writes pass through. */
+   What is drawn in the user's language (the page, its string catalog, the manifest) and the worker's
+   grid data (/m/data/): network first, cache when offline. API writes pass through. */
 const VERSION = "__VERSION__";
 const SHELL = __SHELL__;
+const LOCALISED = __LOCALISED__;
 const CACHE = "yw-shell-" + VERSION;
 const DATA = "yw-data";
 
@@ -33,8 +35,8 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== location.origin) return;
-  if (request.mode === "navigate" && url.pathname === "/m/") {
-    event.respondWith(networkFirst(request, CACHE, "/m/"));
+  if (LOCALISED.includes(url.pathname) && (url.pathname !== "/m/" || request.mode === "navigate")) {
+    event.respondWith(networkFirst(request, CACHE, url.pathname));
   } else if (url.pathname === "/m/data/") {
     event.respondWith(networkFirst(request, DATA));
   } else if (SHELL.includes(url.pathname)) {
