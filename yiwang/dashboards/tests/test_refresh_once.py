@@ -37,3 +37,28 @@ def test_a_refresh_dropped_with_a_savepoint_is_scheduled_again(world, cats, djan
         report(world, cats, at=T0 + timedelta(minutes=5))
     assert len(hooks) >= 1
     assert DailyTotal.objects.get(area_path=world.tree.grid_a1.path, day=T0.date()).intake == 1
+
+
+def test_steps_in_released_sibling_savepoints_share_one_refresh(world, cats, django_capture_on_commit_callbacks,
+                                                                 monkeypatch):
+    """The offline sync applies each record in its own savepoint: reports in sibling savepoints of one
+    transaction recount their grid and day once, count every report that stays, and none rolled back."""
+    from django.db import transaction
+
+    from yiwang.dashboards import rollups
+
+    calls = []
+    real = rollups.rollup_refresh
+    monkeypatch.setattr(rollups, "rollup_refresh", lambda *a: (calls.append(a), real(*a)))
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        for i in range(3):
+            with transaction.atomic():
+                report(world, cats, at=T0 + timedelta(minutes=i))
+        try:
+            with transaction.atomic():
+                report(world, cats, at=T0 + timedelta(minutes=10))
+                raise RuntimeError("roll back")
+        except RuntimeError:
+            pass
+    assert calls == [(world.tree.grid_a1.path, T0.date())]
+    assert DailyTotal.objects.get(area_path=world.tree.grid_a1.path, day=T0.date()).intake == 3
