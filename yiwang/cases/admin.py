@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import Case, CaseStep, Category, DispatchRule, Notification, NotificationDelivery
 
@@ -30,12 +31,19 @@ class CaseStepInline(admin.TabularInline):
 
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
-    """Read-only: cases change only through the workflow (services.case_act)."""
+    """Read-only: cases change only through the workflow (services.case_act). The reporter only masked:
+    the full name and phone come from the audited reveal on the case page."""
 
     list_display = ("tracking_code", "category", "state", "level", "department", "deadline", "created_at")
     list_filter = ("state", "channel", "level")
     search_fields = ("tracking_code",)
+    exclude = ("reporter_name",)
+    readonly_fields = ("reporter",)
     inlines = [CaseStepInline]
+
+    @admin.display(description=_("Reporter"))
+    def reporter(self, obj):
+        return f"{obj.reporter_name_masked or '—'} · {obj.reporter_phone_masked or '—'}"
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -46,7 +54,7 @@ class CaseAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("kind", "title", "user", "phone", "created_at", "read_at")
+    list_display = ("kind", "title", "user", "phone_masked", "created_at", "read_at")
     search_fields = ("dedupe_key", "title")
 
 

@@ -12,15 +12,23 @@ class CasesConfig(AppConfig):
         from yiwang.core.navigation import register_nav
         from yiwang.core.periodic import register_periodic
 
-        from .permissions import ADD_CASE, DISPATCH_CASE, HANDLE_CASE, VERIFY_CASE, VIEW_CASE, VIEW_INDICATORS
+        from .permissions import (
+            ADD_CASE,
+            DISPATCH_CASE,
+            HANDLE_CASE,
+            REVEAL_REPORTER,
+            VERIFY_CASE,
+            VIEW_CASE,
+            VIEW_INDICATORS,
+        )
 
-        grant(Role.ADMIN, VIEW_CASE, ADD_CASE, DISPATCH_CASE, VERIFY_CASE, VIEW_INDICATORS)
-        grant(Role.DISPATCHER, VIEW_CASE, ADD_CASE, DISPATCH_CASE, VERIFY_CASE, VIEW_INDICATORS)
-        grant(Role.STAFF, VIEW_CASE, ADD_CASE, VERIFY_CASE, VIEW_INDICATORS)
+        grant(Role.ADMIN, VIEW_CASE, ADD_CASE, DISPATCH_CASE, VERIFY_CASE, VIEW_INDICATORS, REVEAL_REPORTER)
+        grant(Role.DISPATCHER, VIEW_CASE, ADD_CASE, DISPATCH_CASE, VERIFY_CASE, VIEW_INDICATORS, REVEAL_REPORTER)
+        grant(Role.STAFF, VIEW_CASE, ADD_CASE, VERIFY_CASE, VIEW_INDICATORS, REVEAL_REPORTER)
         grant(Role.GRID_WORKER, VIEW_CASE, ADD_CASE, VERIFY_CASE)
         # Handlers see the cases dispatched to their department (selectors._visibility_q), not an area;
         # HANDLE_CASE only shows them the menu entry.
-        grant(Role.HANDLER, HANDLE_CASE)
+        grant(Role.HANDLER, HANDLE_CASE, REVEAL_REPORTER)
 
         register_nav("cases", _("Cases"), "cases:queue", VIEW_CASE, order=30)
         register_nav("cases_handler", _("Cases"), "cases:queue", HANDLE_CASE, order=31)

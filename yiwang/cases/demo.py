@@ -1,6 +1,7 @@
 """Demo data: the category tree and dispatch rules, and a few hundred cases in every state with
 consistent step histories (bulk inserts; no services, so the demo loads in a second or two)."""
 
+import random
 from datetime import timedelta
 
 from django.utils import timezone
@@ -8,6 +9,7 @@ from django.utils import timezone
 from . import workcal
 from .catalog import seed_categories
 from .models import Case, CaseStep, Category, Channel
+from .personal import reporter_phone_columns
 from .services import tracking_code_new
 from .workflow import Action, State
 
@@ -19,6 +21,14 @@ STATE_AFTER = {Action.CREATE: State.REPORTED, Action.ACCEPT: State.ACCEPTED, Act
 DESCRIPTIONS = ["垃圾桶满溢，周边有散落垃圾", "路面有油污，行人易滑倒", "井盖松动，有安全隐患", "楼道堆放杂物，堵塞消防通道",
                 "小区门口机动车乱停放", "夜间施工噪音扰民", "路灯不亮已三天", "绿地内有建筑垃圾", "墙面张贴小广告",
                 "下水道堵塞，污水外溢", "占道经营，影响通行", "电梯停运，老人上下楼困难"]
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林"
+GIVEN_NAMES = ["秀英", "建华", "伟", "芳", "志强", "丽娟", "军", "敏", "桂兰", "海燕", "国庆", "玉梅"]
+
+
+def _reporter(rng) -> dict:
+    """A resident's name and phone, the phone sealed as intake stores it (shown masked, revealed on request)."""
+    phone = f"1{rng.choice('3578')}{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}"
+    return {"reporter_name": rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES), **reporter_phone_columns(phone)}
 
 
 def generate(ctx) -> None:
@@ -39,6 +49,7 @@ def generate(ctx) -> None:
     total = max(20, int(300 * ctx.scale))
     grids = ctx.grids
     cases, histories = [], []
+    reporter_rng = random.Random(2026)  # its own sequence, so the cases themselves stay as they were
     for _n in range(total):
         grid = rng.choice(grids)
         category = rng.choice(common if rng.random() < 0.8 else leaves)
@@ -72,7 +83,8 @@ def generate(ctx) -> None:
         mode = category.mode()
         due = workcal.add_limit(created, float(mode["limit"]), mode["unit"])
         rating = rng.choice([3, 3, 3, 2, 2, 1]) if last_action == Action.RATE else None
-        case = Case(tracking_code=tracking_code_new(), channel=channel, category=category,
+        reporter = _reporter(reporter_rng) if resident else {}
+        case = Case(tracking_code=tracking_code_new(), channel=channel, category=category, **reporter,
                     handling_mode=mode.get("code", ""), grid=grid, area_path=grid.path, lon=round(lon, 7),
                     lat=round(lat, 7), description=rng.choice(DESCRIPTIONS), created_by=worker if not resident else None,
                     state=state, level=3, created_at=created, version=len(steps),

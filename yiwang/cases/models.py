@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.core import pii
 from yiwang.core.scoping import ScopedQuerySet
 
 from .workflow import Action, ReturnReason, State, SupervisionMark
@@ -138,7 +139,12 @@ class Case(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="cases_created", verbose_name=_("recorded by"))
     reporter_name = models.CharField(_("reporter's name"), max_length=50, blank=True)
-    reporter_phone = models.CharField(_("reporter's phone"), max_length=20, blank=True)
+    # The reporter's phone, sealed (core.pii.sealed_columns): shown masked, looked up by keyed hash,
+    # decrypted only by the audited reveal (personal.py).
+    reporter_phone_cipher = models.TextField(editable=False, default="", blank=True)
+    reporter_phone_hash = models.CharField(max_length=64, editable=False, default="", blank=True)
+    reporter_phone_masked = models.CharField(_("reporter's phone"), max_length=24, editable=False, default="",
+                                             blank=True)
     state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.REPORTED)
     level = models.PositiveSmallIntegerField(_("level"), default=3)
     department = models.ForeignKey("accounts.Department", on_delete=models.PROTECT, null=True, blank=True,
@@ -190,6 +196,10 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tracking_code} {self.category.name}"
+
+    @property
+    def reporter_name_masked(self) -> str:
+        return pii.mask_name(self.reporter_name)
 
     @property
     def is_open(self) -> bool:
@@ -278,22 +288,28 @@ class CaseFollower(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="followers")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
                              related_name="+")
-    phone = models.CharField(max_length=20, blank=True)
+    # A resident's phone, sealed like Case.reporter_phone_*; one follower per (case, phone hash).
+    phone_cipher = models.TextField(editable=False, default="", blank=True)
+    phone_hash = models.CharField(max_length=64, editable=False, default="", blank=True)
+    phone_masked = models.CharField(max_length=24, editable=False, default="", blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["case", "user"], name="follower_user_unique", condition=Q(user__isnull=False)),
-            models.UniqueConstraint(fields=["case", "phone"], name="follower_phone_unique", condition=~Q(phone="")),
+            models.UniqueConstraint(fields=["case", "phone_hash"], name="follower_phone_unique",
+                                    condition=~Q(phone_hash="")),
         ]
 
     def __str__(self) -> str:
-        return self.phone or str(self.user_id)
+        return self.phone_masked or str(self.user_id)
 
 
 class PhoneVerification(models.Model):
-    """A one-time code sent to a phone (public intake). Only a keyed digest of the code is stored."""
+    """A one-time code sent to a phone (public intake). Only keyed digests of the code and of the phone
+    are stored (and a masked copy of the phone): the number itself is never needed again."""
 
-    phone = models.CharField(max_length=20, db_index=True)
+    phone_hash = models.CharField(max_length=64, db_index=True, default="")
+    phone_masked = models.CharField(max_length=24, default="")
     code_digest = models.CharField(max_length=64)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
@@ -301,16 +317,19 @@ class PhoneVerification(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return self.phone
+        return self.phone_masked
 
 
 class Notification(models.Model):
     """One message to one person (generic: any app may notify). Shown in the in-app inbox when `user` is
-    set, and delivered through each channel in `deliveries`. `dedupe_key` makes a notice unique."""
+    set, and delivered through each channel in `deliveries`. `dedupe_key` makes a notice unique.
+    The phone is sealed (core.pii.sealed_columns); SMS backends read the `phone` property."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
                              related_name="notifications")
-    phone = models.CharField(max_length=20, blank=True)
+    phone_cipher = models.TextField(editable=False, default="", blank=True)
+    phone_hash = models.CharField(max_length=64, editable=False, default="", blank=True)
+    phone_masked = models.CharField(max_length=24, editable=False, default="", blank=True)
     email = models.EmailField(blank=True)
     kind = models.CharField(_("kind"), max_length=40)
     title = models.CharField(_("title"), max_length=200)
@@ -328,6 +347,11 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def phone(self) -> str:
+        """The destination number, decrypted for the SMS backend that sends this notification."""
+        return pii.decrypt(self.phone_cipher)
 
 
 class DeliveryStatus(models.TextChoices):

@@ -11,7 +11,8 @@ NotificationDelivery row, sent by the `deliver_notification` task after commit, 
 back-off by the periodic `retry_deliveries` task, and marked sent exactly once.
 
 Channels are configured in settings.YIWANG_NOTIFY_BACKENDS ({"sms": "dotted.path.Class", ...}); the
-defaults write to the console log. A backend has `send(notification) -> None` and raises on failure.
+defaults write to the console log (phones masked). A backend has `send(notification) -> None` and raises
+on failure. The phone is stored sealed (core.pii.sealed_columns); `notification.phone` decrypts it.
 """
 
 import logging
@@ -22,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from yiwang.core import pii
 from yiwang.core.tasks import enqueue_on_commit
 
 from .models import DeliveryStatus, Notification, NotificationDelivery
@@ -36,7 +38,7 @@ class ConsoleBackend:
     channel = "console"
 
     def send(self, notification: Notification) -> None:
-        target = notification.phone or notification.email or (notification.user and notification.user.username)
+        target = notification.phone_masked or notification.email or (notification.user and notification.user.username)
         logger.warning("[%s → %s] %s %s", self.channel, target, notification.title, notification.body)
 
 
@@ -75,7 +77,7 @@ def notify(*, user=None, phone: str = "", email: str = "", kind: str, title: str
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
-                user=user, phone=phone, email=email, kind=kind, title=str(title)[:200], body=str(body),
+                user=user, **pii.sealed_columns("phone", phone, kind="phone"), email=email, kind=kind, title=str(title)[:200], body=str(body),
                 link=link[:300], dedupe_key=dedupe_key[:200])
     except IntegrityError:
         return Notification.objects.get(dedupe_key=dedupe_key[:200])

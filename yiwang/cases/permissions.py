@@ -6,6 +6,9 @@ DISPATCH_CASE = "cases.dispatch_case"
 VERIFY_CASE = "cases.verify_case"
 VIEW_INDICATORS = "cases.view_indicators"
 HANDLE_CASE = "cases.handle_case"  # menu only; what handlers see comes from their department
+# See a reporter's full name and phone, with a reason (audited). Handlers: only for cases with their
+# department (personal.may_reveal_reporter); the others: in their area.
+REVEAL_REPORTER = "cases.reveal_reporter"
 
 
 def handler_department_ids(actor) -> set[int]:

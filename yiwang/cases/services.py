@@ -22,10 +22,11 @@ from django.utils.translation import gettext as _
 
 from yiwang.accounts.models import Department, Membership
 from yiwang.audit.services import audit_record
+from yiwang.core import pii
 from yiwang.geography.models import Area, AreaLevel, Building
 from yiwang.geography.spatial import grid_for_point
 
-from . import workcal
+from . import personal, workcal
 from .models import (
     Attachment,
     Case,
@@ -163,10 +164,10 @@ def _notify_step(case: Case, step: CaseStep) -> None:
             if follower.user_id:
                 notify(user=follower.user, kind="cases.public_step", title=title, body=case.get_state_display(),
                        link=link, dedupe_key=f"case:{case.pk}:step:{step.pk}:u{follower.user_id}")
-            elif follower.phone:
-                notify(phone=follower.phone, kind="cases.public_step", title=title,
+            elif follower.phone_hash:
+                notify(phone=pii.decrypt(follower.phone_cipher), kind="cases.public_step", title=title,
                        body=_("Follow it at /cases/track/%(code)s/") % {"code": case.tracking_code},
-                       channels=("sms",), dedupe_key=f"case:{case.pk}:step:{step.pk}:p{follower.phone}")
+                       channels=("sms",), dedupe_key=f"case:{case.pk}:step:{step.pk}:p{follower.phone_hash}")
     if step.action in (Action.DISPATCH, Action.SUPERVISE, Action.APPROVE_EXTENSION, Action.DENY_EXTENSION,
                        Action.VERIFY_FAIL) and case.department_id:
         for membership in Membership.objects.filter(role="handler", active=True, department_id=case.department_id
@@ -182,7 +183,8 @@ def _notify_step(case: Case, step: CaseStep) -> None:
 
 # -- phone verification (public intake) -----------------------------------------------------------
 def _code_digest(phone: str, code: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(settings.SECRET_KEY.encode(), f"{pii.normalize_phone(phone)}:{code}".encode(),
+                    hashlib.sha256).hexdigest()
 
 
 def phone_code_send(*, phone: str, now=None) -> None:
@@ -191,10 +193,12 @@ def phone_code_send(*, phone: str, now=None) -> None:
     phone = (phone or "").strip()
     if not (len(phone) == 11 and phone.isdigit() and phone.startswith("1")):
         raise ValidationError({"phone": [_("Enter an 11-digit mobile number.")]})
-    if PhoneVerification.objects.filter(phone=phone, created_at__gt=now - timedelta(seconds=60)).exists():
+    phone_hash = personal.phone_lookup_hash(phone)
+    if PhoneVerification.objects.filter(phone_hash=phone_hash, created_at__gt=now - timedelta(seconds=60)).exists():
         raise ValidationError({"phone": [_("A code was sent less than a minute ago; please wait.")]})
     code = f"{secrets.randbelow(1_000_000):06d}"
-    record = PhoneVerification.objects.create(phone=phone, code_digest=_code_digest(phone, code), created_at=now,
+    record = PhoneVerification.objects.create(phone_hash=phone_hash, phone_masked=pii.mask_phone(phone),
+                                              code_digest=_code_digest(phone, code), created_at=now,
                                               expires_at=now + timedelta(minutes=10))
     notify(phone=phone, kind="cases.phone_code", title=_("Your Yiwang verification code is %(code)s") % {"code": code},
            body=_("Valid for 10 minutes."), channels=("sms",), dedupe_key=f"phonecode:{record.pk}")
@@ -205,12 +209,12 @@ def phone_code_check(*, phone: str, code: str, now=None) -> None:
     now = now or timezone.now()
     with transaction.atomic():
         record = (PhoneVerification.objects.select_for_update()
-                  .filter(phone=(phone or "").strip(), used_at__isnull=True, expires_at__gt=now)
+                  .filter(phone_hash=personal.phone_lookup_hash(phone), used_at__isnull=True, expires_at__gt=now)
                   .order_by("-created_at").first())
         if record is None or record.attempts >= 5:
             raise ValidationError({"code": [_("The code has expired or was not requested. Ask for a new one.")]})
         record.attempts += 1
-        if not hmac.compare_digest(record.code_digest, _code_digest(record.phone, (code or "").strip())):
+        if not hmac.compare_digest(record.code_digest, _code_digest(phone, (code or "").strip())):
             record.save(update_fields=["attempts"])
             raise ValidationError({"code": [_("The verification code is wrong.")]})
         record.used_at = now
@@ -268,7 +272,7 @@ def case_create(*, actor, channel: str, category, lon, lat, description: str, ph
         raise ValidationError({"channel": [_("Unknown channel.")]})
     if not authenticated and channel not in PUBLIC_CHANNELS:
         raise PermissionDenied
-    scope = f"u{actor.pk}" if authenticated else f"p{reporter_phone}"
+    scope = f"u{actor.pk}" if authenticated else personal.public_idempotency_scope(reporter_phone)
     key = (idempotency_key or "").strip()[:64]
     if key:
         existing = Case.objects.filter(idempotency_scope=scope, idempotency_key=key).first()
@@ -293,6 +297,10 @@ def case_create(*, actor, channel: str, category, lon, lat, description: str, ph
         processed = process_photos(photos)
     except ValidationError as exc:
         errors["photos"] = exc.messages
+    try:
+        reporter_phone_columns = personal.reporter_phone_columns(reporter_phone)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
     if authenticated and not covers(actor, ADD_CASE, grid.path):
@@ -312,7 +320,7 @@ def case_create(*, actor, channel: str, category, lon, lat, description: str, ph
                 grid=grid, area_path=grid.path, lon=float(lon), lat=float(lat),
                 address=(address or (building.address if building else ""))[:200], building=building,
                 description=description, created_by=actor if authenticated else None,
-                reporter_name=(reporter_name or "")[:50], reporter_phone=(reporter_phone or "")[:20],
+                reporter_name=(reporter_name or "").strip()[:50], **reporter_phone_columns,
                 state=State.REPORTED, level=AreaLevel.COMMUNITY, created_at=now,
                 idempotency_scope=scope if key else "", idempotency_key=key)
             _set_stage(case, now, workcal.add_limit(now, category.accept_limit_hours, "hours"))
@@ -322,8 +330,7 @@ def case_create(*, actor, channel: str, category, lon, lat, description: str, ph
             _save_photos(case, step, processed, now)
             if authenticated:
                 CaseFollower.objects.get_or_create(case=case, user=actor)
-            if reporter_phone:
-                CaseFollower.objects.get_or_create(case=case, phone=reporter_phone)
+            personal.follower_add_phone(case, personal.sealed_phone(case, "reporter_phone"))
             audit_record(actor=actor, action="cases.create", obj=case,
                          changes={"category": category.code, "channel": channel, "grid": grid.path})
             _notify_step(case, step)
@@ -612,8 +619,8 @@ def _fx_merge(case, *, merged_into, actor, **kw):
     for follower in case.followers.all():
         if follower.user_id:
             CaseFollower.objects.get_or_create(case=target, user_id=follower.user_id)
-        elif follower.phone:
-            CaseFollower.objects.get_or_create(case=target, phone=follower.phone)
+        elif follower.phone_hash:
+            personal.follower_add_phone(target, personal.sealed_phone(follower))
     CaseStep.objects.create(case=target, action=Action.NOTE, from_state=target.state, to_state=target.state,
                             actor=actor if _label(actor) != "system" else None, actor_label=_label(actor),
                             department=target.department, level=target.level, area_path=target.area_path,

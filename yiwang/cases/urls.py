@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import reveal, views
 
 app_name = "cases"
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/act/<slug:action>/", views.case_act, name="act"),
     path("<int:pk>/verify/", views.case_verify, name="verify"),
+    path("<int:pk>/reporter/reveal/", reveal.reporter_reveal, name="reporter_reveal"),
     path("photos/<int:pk>/", views.attachment, name="attachment"),
     path("indicators/", views.indicators, name="indicators"),
     path("inbox/", views.inbox, name="inbox"),

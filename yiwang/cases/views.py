@@ -23,6 +23,7 @@ from .forms import ActionForm, IntakeForm, PublicIntakeForm
 from .models import Attachment, Category, Channel
 from .notifications import inbox_for, notification_mark_read
 from .permissions import ADD_CASE, VIEW_INDICATORS, may_see_cases
+from .reveal import reveal_context
 from .workflow import BUTTON_ACTIONS, TRANSITIONS, Action, State
 
 PAGE_SIZE = 50
@@ -179,6 +180,7 @@ def case_detail(request, pk: int):
         "duplicates": selectors.duplicate_candidates(request.user, category=case.category, lon=case.lon, lat=case.lat,
                                                      text=case.description, exclude_pk=case.pk)
         if case.state in (State.REPORTED, State.ACCEPTED) else [],
+        **reveal_context(request.user, case),
     })
 
 

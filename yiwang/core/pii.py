@@ -10,6 +10,8 @@ a leaked hash column says nothing about the encryption key and vice versa.
     search_hash("110105194912310021", kind="id")   # 64 hex chars, deterministic: exact search
     mask_id_number(...) -> "110105********0021"; mask_phone("13812345678") -> "138****5678"
     validate_id_number(value) -> IdNumberInfo(birth_date, gender, region)  # or ValidationError
+    sealed_columns("phone", "13812345678", kind="phone")  # {"phone_cipher", "phone_hash", "phone_masked"}
+    lookup_hash(typed_value, kind="phone")   # normalised, then search_hash: match a `*_hash` column
 
 Core imports no app; this module only needs Django settings.
 """
@@ -128,6 +130,32 @@ def mask_name(value: str) -> str:
     if len(value) == 2:
         return value[0] + "*"
     return value[0] + "*" * (len(value) - 2) + value[-1]
+
+
+# -- stored columns -------------------------------------------------------------------------------
+
+# kind -> (normalise, mask); the kind also namespaces the search hash.
+KINDS = {"id": (normalize_id_number, mask_id_number), "phone": (normalize_phone, mask_phone)}
+
+
+def lookup_hash(value: str, *, kind: str) -> str:
+    """The keyed hash of a value as typed (normalised first): what a `<prefix>_hash` column is matched against."""
+    normalize, _mask = KINDS[kind]
+    return search_hash(normalize(value), kind=kind)
+
+
+def sealed_columns(prefix: str, value: str, *, kind: str) -> dict[str, str]:
+    """The three stored columns of one personal-data value, all empty for an empty value:
+    `<prefix>_cipher` (AES-GCM), `<prefix>_hash` (keyed, exact search) and `<prefix>_masked` (display).
+
+        Case.objects.create(..., **sealed_columns("reporter_phone", "13812345678", kind="phone"))
+    """
+    normalize, mask = KINDS[kind]
+    value = normalize(value)
+    if not value:
+        return {f"{prefix}_cipher": "", f"{prefix}_hash": "", f"{prefix}_masked": ""}
+    return {f"{prefix}_cipher": encrypt(value), f"{prefix}_hash": search_hash(value, kind=kind),
+            f"{prefix}_masked": mask(value)}
 
 
 # -- GB 11643-1999 identity numbers -------------------------------------------------------------

@@ -231,12 +231,8 @@ def clean_resident(values: dict, *, today: dt.date | None = None) -> dict:
 
 def pii_columns(field: str, plaintext: str) -> dict:
     """The stored columns for a PII value: ciphertext, keyed hash and masked copy."""
-    cipher, hashed, masked = PII_FIELDS[field]
-    if field == "id_number":
-        return {cipher: pii.encrypt(plaintext), hashed: pii.search_hash(plaintext, kind="id"),
-                masked: pii.mask_id_number(plaintext) if plaintext else ""}
-    return {cipher: pii.encrypt(plaintext), hashed: pii.search_hash(plaintext, kind="phone"),
-            masked: pii.mask_phone(plaintext) if plaintext else ""}
+    prefix = "id" if field == "id_number" else "phone"
+    return pii.sealed_columns(prefix, plaintext, kind=prefix)
 
 
 def current_value(obj, field: str):

@@ -46,12 +46,15 @@ class CaseOutput(serializers.ModelSerializer):
     grid = serializers.CharField(source="grid.path")
     grid_name = serializers.CharField(source="grid.name")
     department = serializers.CharField(source="department.name", default=None)
+    reporter_name_masked = serializers.CharField(read_only=True)
     replayed = serializers.SerializerMethodField()
 
     class Meta:
         model = Case
+        # The reporter only masked; the full name and phone come from the audited reveal endpoint.
         fields = ["id", "tracking_code", "channel", "category", "category_name", "handling_mode", "grid", "grid_name",
-                  "lon", "lat", "address", "building", "description", "state", "level", "department",
+                  "lon", "lat", "address", "building", "description", "reporter_name_masked",
+                  "reporter_phone_masked", "state", "level", "department",
                   "deadline", "due_at", "overdue", "supervision", "deferred", "extension_days", "rating",
                   "review_needed", "merged_into", "created_at", "closed_at", "version", "replayed"]
 
@@ -88,6 +91,15 @@ class ActInput(serializers.Serializer):
     merged_into = serializers.CharField(required=False, allow_blank=True, default="")
     rating = serializers.IntegerField(required=False, allow_null=True, default=None)
     photos = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+
+class RevealInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class ReporterRevealOutput(serializers.Serializer):
+    name = serializers.CharField()
+    phone = serializers.CharField()
 
 
 class NotificationOutput(serializers.ModelSerializer):

@@ -16,7 +16,7 @@ from yiwang.accounts.selectors import department_list_visible_to
 from yiwang.core.api import conflict_response
 from yiwang.geography.models import Area
 
-from .. import selectors, services
+from .. import personal, selectors, services
 from ..filtersets import CaseFilterSet
 from ..notifications import inbox_for, notification_mark_read
 from ..permissions import ADD_CASE, VIEW_INDICATORS
@@ -26,6 +26,8 @@ from .serializers import (
     CaseOutput,
     CategoryOutput,
     NotificationOutput,
+    ReporterRevealOutput,
+    RevealInput,
     StepOutput,
 )
 
@@ -102,6 +104,15 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         """The moves the caller may make now."""
         case = self.get_object()
         return Response({"version": case.version, "actions": services.allowed_actions(request.user, case)})
+
+    @extend_schema(request=RevealInput, responses=ReporterRevealOutput)
+    @action(detail=True, methods=["post"], url_path="reporter/reveal", url_name="reporter-reveal")
+    def reporter_reveal(self, request, pk=None):
+        """The reporter's full name and phone for a stated reason (audited; staff who handle the case)."""
+        data = RevealInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(personal.reporter_reveal(actor=request.user, case=self.get_object(),
+                                                 reason=data.validated_data["reason"]))
 
 
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):

@@ -52,6 +52,7 @@ ROUTES = [
     RouteSpec("cases:act", kwargs=lambda w: {"pk": case_a(w).pk, "action": "accept"}, allowed=(), denied=()),
     RouteSpec("cases:verify", kwargs=lambda w: {"pk": case_a(w).pk}, allowed=WITH_HANDLER,
               denied=("resident", "nobody"), outsider="404", marker=marker),
+    RouteSpec("cases:reporter_reveal", kwargs=lambda w: {"pk": case_a(w).pk}, allowed=(), denied=()),  # POST: test_personal
     RouteSpec("cases:attachment", kwargs=lambda w: {"pk": photo_a(w).pk}, allowed=WITH_HANDLER,
               denied=("resident", "nobody"), outsider="404"),
     # Scoping of the figures is tested in test_indicators.py.
@@ -75,6 +76,8 @@ ROUTES = [
     RouteSpec("api:case-actions", api=True, kwargs=lambda w: {"pk": case_a(w).pk}, allowed=WITH_HANDLER,
               denied=("resident", "nobody"), outsider="404"),
     RouteSpec("api:case-act", api=True, kwargs=lambda w: {"pk": case_a(w).pk}, allowed=(), denied=()),
+    RouteSpec("api:case-reporter-reveal", api=True, kwargs=lambda w: {"pk": case_a(w).pk}, allowed=(),
+              denied=()),  # POST only: test_personal
     RouteSpec("api:case-category-list", api=True, allowed=STAFF_LIKE, denied=()),
     RouteSpec("api:case-category-detail", api=True, kwargs=lambda w: (case_a(w), {"code": "200102"})[1],
               allowed=STAFF_LIKE, denied=()),

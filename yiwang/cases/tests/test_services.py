@@ -11,8 +11,10 @@ from django.db import connection
 from yiwang.audit.models import AuditEvent
 from yiwang.cases import services
 from yiwang.cases.models import Attachment, Case, CaseFollower, CaseStep, Channel, Notification
+from yiwang.cases.personal import phone_lookup_hash
 from yiwang.cases.services import CaseConflict, case_act, case_create
 from yiwang.cases.workflow import Action, State
+from yiwang.core import pii
 
 from .factories import BIN_LAT, BIN_LON, OUTSIDE, jpeg
 
@@ -254,8 +256,9 @@ def test_merge_carries_followers_and_keeps_both_histories(world, cats):
     second = case_act(actor=world.people.dispatcher_comm, case=second, action=Action.MERGE,
                       expected_version=second.version, merged_into=first)
     assert second.state == State.MERGED and second.merged_into == first
-    assert set(CaseFollower.objects.filter(case=first).values_list("phone", flat=True)) == {"13800000001",
-                                                                                          "13800000002"}
+    followers = CaseFollower.objects.filter(case=first)
+    assert {pii.decrypt(f.phone_cipher) for f in followers} == {"13800000001", "13800000002"}
+    assert {f.phone_hash for f in followers} == {phone_lookup_hash("13800000001"), phone_lookup_hash("13800000002")}
     assert second.steps.filter(action=Action.CREATE).exists()
     assert first.steps.filter(action=Action.NOTE, data__merged=second.pk).exists()
 

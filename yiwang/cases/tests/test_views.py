@@ -6,8 +6,10 @@ import pytest
 from django.urls import reverse
 
 from yiwang.cases.models import Case, Notification, PhoneVerification
+from yiwang.cases.personal import phone_lookup_hash
 from yiwang.cases.services import case_create
 from yiwang.cases.workflow import State
+from yiwang.core import pii
 
 from .factories import BIN_LAT, BIN_LON, jpeg
 
@@ -111,7 +113,7 @@ def test_verify_screen_on_a_phone_posts_pass_with_photo(world, cats, client_for)
 def test_public_report_with_phone_code_then_track_and_no_personal_data(cats, client):
     response = client.post(reverse("cases:public_send_code"), {"phone": "13912345678"})
     assert response.status_code == 200
-    sms = Notification.objects.get(phone="13912345678", kind="cases.phone_code")
+    sms = Notification.objects.get(phone_hash=phone_lookup_hash("13912345678"), kind="cases.phone_code")
     code = re.search(r"(\d{6})", sms.title).group(1)
     bad = client.post(reverse("cases:public_new"), {"category": "900101", "description": "夜间噪音", "lon": BIN_LON,
                                                     "lat": BIN_LAT, "phone": "13912345678", "code": "000000",
@@ -123,9 +125,9 @@ def test_public_report_with_phone_code_then_track_and_no_personal_data(cats, cli
                                                          "code": code, "name": "王五", "idempotency_key": "p1"})
     case = Case.objects.get()
     assert response["Location"] == reverse("cases:track_detail", args=[case.tracking_code])
-    assert case.state == State.REPORTED and case.reporter_phone == "13912345678"
+    assert case.state == State.REPORTED and pii.decrypt(case.reporter_phone_cipher) == "13912345678"
     page = client.get(response["Location"]).content.decode()
-    assert "生活噪声扰民" in page and "13912345678" not in page and "王五" not in page
+    assert "生活噪声扰民" in page and "13912345678" not in page and "王五" not in page and "139****5678" not in page
     assert PhoneVerification.objects.get().used_at is not None
 
 
