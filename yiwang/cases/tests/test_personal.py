@@ -126,6 +126,7 @@ def test_case_page_and_queue_show_the_reporter_masked(world, cats, client_for):
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert MASKED in page and "王*明" in page and PHONE not in page and NAME not in page
     assert reverse("cases:reporter_reveal", args=[case.pk]) in page  # the dispatcher is offered the reveal
+    assert "反映人" in page and "查看反映人完整姓名和电话" in page  # in Chinese by default
     queue = client.get(reverse("cases:queue")).content.decode()
     assert case.tracking_code in queue and PHONE not in queue and NAME not in queue
     page = client_for(world.people.grid_worker).get(reverse("cases:detail", args=[case.pk])).content.decode()
