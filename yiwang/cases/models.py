@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from yiwang.core import pii
 from yiwang.core.scoping import ScopedQuerySet
 
-from .workflow import Action, ReturnReason, State, SupervisionMark
+from .workflow import OPEN_STATES, Action, ReturnReason, State, SupervisionMark
 
 
 class CategoryKind(models.TextChoices):
@@ -178,6 +178,10 @@ class Case(models.Model):
         verbose_name_plural = _("cases")
         indexes = [
             models.Index(fields=["area_path", "state", "id"], name="case_area_state"),
+            # The queue (newest first) filters by open states: a few percent of the cases. PostgreSQL reads a
+            # page of them from this index for "all open", one state, overdue, channel or area alike.
+            models.Index(fields=["-id"], name="case_open_newest",
+                         condition=Q(state__in=[s.value for s in OPEN_STATES])),
             # PostgreSQL: prefix LIKE on area_path (scoping, area filter) needs pattern ops; ignored elsewhere.
             models.Index(fields=["area_path"], name="case_area_prefix", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["state", "deadline"], name="case_state_deadline"),
