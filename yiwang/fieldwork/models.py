@@ -207,6 +207,9 @@ class PhotoUpload(models.Model):
         return f"fieldwork/uploads/{self.upload_id}.part"
 
 
+MAX_VISIT_INTERVAL_DAYS = 365
+
+
 class VisitSchedule(models.Model):
     """A household's own visit interval, set by community staff; it overrides the interval that
     would follow from its members' special-group tags and the default."""
@@ -225,7 +228,9 @@ class VisitSchedule(models.Model):
     class Meta:
         verbose_name = _("visit schedule")
         verbose_name_plural = _("visit schedules")
-        constraints = [models.CheckConstraint(condition=models.Q(interval_days__gte=1), name="visit_interval_positive")]
+        constraints = [models.CheckConstraint(condition=models.Q(interval_days__gte=1), name="visit_interval_positive"),
+                       models.CheckConstraint(condition=models.Q(interval_days__lte=MAX_VISIT_INTERVAL_DAYS),
+                                              name="visit_interval_at_most_a_year")]
 
     def __str__(self) -> str:
         return f"{self.household} / {self.interval_days}"

@@ -7,3 +7,4 @@ CHANGE_VISIT = "fieldwork.change_visit"
 VIEW_PATROL = "fieldwork.view_patrol"
 VIEW_VISIT = "fieldwork.view_visit"
 VIEW_COVERAGE = "fieldwork.view_coverage"
+SET_VISIT_SCHEDULE = "fieldwork.change_visitschedule"  # a household's own visit interval (community staff)
