@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import (
     Component,
+    Dwelling,
     Education,
     Gender,
     HouseholdMember,
@@ -11,6 +12,7 @@ from .models import (
     ImportJob,
     Organisation,
     PoliticalStatus,
+    Rental,
     ResidentStatus,
 )
 
@@ -102,3 +104,67 @@ class ImportConfirmForm(forms.Form):
 class ExportForm(forms.Form):
     unmasked = forms.BooleanField(label=_("Include full ID numbers and phones"), required=False)
     reason = forms.CharField(label=_("reason"), max_length=300, required=False)
+
+
+# -- create pages (organisations, components, dwellings, rentals) ------------------------------------
+
+def model_input_form(model, fields: list[str], **extra_fields) -> type[forms.Form]:
+    """A plain form with the model's form fields. It parses and checks each value; the record-level
+    rules (uniqueness, constraints) are the create service's, which states them in words a user can act
+    on (a model form would answer a generic "constraint violated")."""
+    attrs = dict(forms.fields_for_model(model, fields=fields))
+    attrs.update(extra_fields)
+    return type(f"{model.__name__}Input", (forms.Form,), attrs)
+
+
+OrganisationCreateForm = model_input_form(Organisation, OrganisationForm.Meta.fields)
+
+
+class ComponentCreateForm(model_input_form(
+        Component, ["category", "name", "location", "lon", "lat", "state", "owner_unit", "maintainer_unit"],
+        lon=forms.FloatField(label=_("longitude"), min_value=-180, max_value=180),
+        lat=forms.FloatField(label=_("latitude"), min_value=-90, max_value=90))):
+    """A new component; its serial and 16-character code are allocated by the service."""
+
+    field_order = ["category", "name", "location", "lon", "lat"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].help_text = _("Empty: the category's name.")
+
+
+class DwellingForm(forms.ModelForm):
+    """Edit a dwelling (what records.EDITABLE allows)."""
+
+    class Meta:
+        model = Dwelling
+        fields = ["use", "owner_name", "floor_area", "floor", "note"]
+
+
+class DwellingCreateForm(model_input_form(Dwelling, ["building", "unit", "floor", "room", "floor_area", "use",
+                                                     "owner_name"])):
+    def __init__(self, *args, buildings=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["building"].queryset = buildings
+        self.fields["building"].label_from_instance = lambda b: f"{b.grid.name} · {b.name}"
+
+
+class RentalCreateForm(model_input_form(
+        Rental, ["landlord_name", "registration_no", "monthly_rent", "rooms_let", "max_occupants", "start_date",
+                 "end_date", "tenants"],
+        start_date=forms.DateField(label=_("start"), widget=forms.DateInput(attrs={"type": "date"})),
+        end_date=forms.DateField(label=_("end"), required=False, widget=forms.DateInput(attrs={"type": "date"})))):
+    """A rental of one dwelling; tenants are chosen among the people registered at the dwelling."""
+
+    def __init__(self, *args, tenants=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tenants"].widget = forms.CheckboxSelectMultiple()
+        self.fields["tenants"].queryset = tenants  # also gives the widget its choices
+        self.fields["tenants"].help_text = _("People registered at this dwelling; register new tenants as "
+                                             "residents of the dwelling first.")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start_date") and data.get("end_date") and data["end_date"] < data["start_date"]:
+            self.add_error("end_date", _("The end is before the start."))
+        return data

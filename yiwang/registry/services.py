@@ -325,7 +325,8 @@ def dwelling_create(*, actor, building, unit: int, room: str, floor: int = 1, us
         dwelling = Dwelling(building=building, grid=building.grid, area_path=building.grid.path, unit=unit,
                             room=str(room).strip(), floor=floor, use=use, owner_name=owner_name,
                             floor_area=floor_area)
-        dwelling.full_clean(exclude=["grid", "owner"], validate_unique=False)
+        # Uniqueness is checked below with a message that says what to do, not "constraint violated".
+        dwelling.full_clean(exclude=["grid", "owner"], validate_unique=False, validate_constraints=False)
         try:
             with transaction.atomic():
                 dwelling.save()
@@ -365,7 +366,8 @@ def organisation_create(*, actor, grid, kind: str, name: str, **fields) -> Organ
     with transaction.atomic():
         organisation = Organisation(grid=grid, area_path=grid.path, kind=kind, name=name.strip(), **fields)
         organisation.name_initials = records.pinyin_keys(organisation.name)[1]
-        organisation.full_clean(exclude=["grid", "party_organisation", "building"], validate_unique=False)
+        organisation.full_clean(exclude=["grid", "party_organisation", "building"], validate_unique=False,
+                                validate_constraints=False)  # the credit code is checked just below
         if organisation.credit_code and Organisation.objects.filter(credit_code=organisation.credit_code).exists():
             raise ValidationError({"credit_code": [_("An organisation with this credit code is already registered.")]})
         organisation.save()

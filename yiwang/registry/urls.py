@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_edit
 
 app_name = "registry"
 urlpatterns = [
@@ -15,9 +15,16 @@ urlpatterns = [
     path("households/", views.household_list, name="household_list"),
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
     path("organisations/", views.organisation_list, name="organisation_list"),
+    path("organisations/new/", views_edit.organisation_create, name="organisation_create"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
     path("components/", views.component_list, name="component_list"),
+    path("components/new/", views_edit.component_create, name="component_create"),
     path("components/<int:pk>/", views.component_detail, name="component_detail"),
+    path("dwellings/", views_edit.dwelling_list, name="dwelling_list"),
+    path("dwellings/new/", views_edit.dwelling_create, name="dwelling_create"),
+    path("dwellings/<int:pk>/", views_edit.dwelling_detail, name="dwelling_detail"),
+    path("dwellings/<int:pk>/rentals/new/", views_edit.rental_create, name="rental_create"),
+    path("rentals/", views_edit.rental_list, name="rental_list"),
     path("situation/", views.situation_list, name="situation_list"),
     path("changes/", views.change_request_list, name="change_request_list"),
     path("changes/<int:pk>/", views.change_request_detail, name="change_request_detail"),

@@ -44,6 +44,8 @@ from .models import ImportJob, Resident, SpecialGroup
 from .permissions import (
     ADD_SITUATION,
     APPROVE_CHANGE,
+    CHANGE_COMPONENT,
+    CHANGE_ORGANISATION,
     CHANGE_RESIDENT,
     EXPORT,
     IMPORT,
@@ -64,15 +66,17 @@ def _page(request, queryset, per_page=50):
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
-def _filtered_list(request, perm: str, queryset, filterset_class, template: str):
-    """A scoped list page: permission, the area switcher's subtree, the shared FilterSet, paging."""
+def _filtered_list(request, perm: str, queryset, filterset_class, template: str, create_perm: str | None = None):
+    """A scoped list page: permission, the area switcher's subtree, the shared FilterSet, paging; a
+    "new" link for users holding `create_perm` somewhere."""
     require_perm_anywhere(request.user, perm)
     within = _within(request)
     if within:
         queryset = queryset.within(within)
     filterset = filterset_class(request.GET or None, queryset=queryset)
     rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
-    return render(request, template, {"filter": filterset, "page": _page(request, rows)})
+    return render(request, template, {"filter": filterset, "page": _page(request, rows),
+                                      "may_create": bool(create_perm) and request.user.has_perm_anywhere(create_perm)})
 
 
 def _grids(user, perm):
@@ -296,7 +300,7 @@ def household_detail(request, pk: int):
 @login_required
 def organisation_list(request):
     return _filtered_list(request, VIEW_ORGANISATION, selectors.organisation_list_visible_to(request.user),
-                          OrganisationFilterSet, "registry/organisation_list.html")
+                          OrganisationFilterSet, "registry/organisation_list.html", create_perm=CHANGE_ORGANISATION)
 
 
 def _edit_generic(request, obj, form_class, template, extra):
@@ -329,7 +333,7 @@ def organisation_detail(request, pk: int):
 @login_required
 def component_list(request):
     return _filtered_list(request, VIEW_COMPONENT, selectors.component_list_visible_to(request.user),
-                          ComponentFilterSet, "registry/component_list.html")
+                          ComponentFilterSet, "registry/component_list.html", create_perm=CHANGE_COMPONENT)
 
 
 @login_required

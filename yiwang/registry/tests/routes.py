@@ -36,9 +36,13 @@ def _seed(w):
                                               changes={"occupation": "甲职业"})
     job = ImportJob.objects.create(created_by=w.people.staff, filename="甲导入.xlsx", sha256="0" * 64,
                                    state="checked", rows_total=1)
+    dwelling = services.dwelling_create(actor=w.people.staff, building=w.building_a1, unit=1, room="101",
+                                        owner_name="甲房主")
+    services.rental_create(actor=w.people.staff, dwelling=dwelling, landlord_name="甲房东",
+                           start_date=dt.date(2026, 1, 1))
     w._registry = SimpleNamespace(resident=resident, household=household, organisation=organisation,
                                   component=component, situation=situation, change_request=change_request, job=job,
-                                  born=dt.date.today())
+                                  dwelling=dwelling, born=dt.date.today())
     return w._registry
 
 
@@ -81,6 +85,18 @@ ROUTES = [
               outsider="hidden", marker=marker("甲路灯")),
     RouteSpec("registry:component_detail", kwargs=pk("component"), allowed=VIEWERS + ("handler",),
               denied=NOT_REGISTRY, outsider="404", marker=marker("甲路灯")),
+    RouteSpec("registry:organisation_create", allowed=EDITORS, denied=NOT_REGISTRY + ("grid_worker", "dispatcher_comm")),
+    RouteSpec("registry:component_create", allowed=EDITORS,
+              denied=NOT_REGISTRY + ("grid_worker", "dispatcher_comm", "handler")),
+    RouteSpec("registry:dwelling_list", kwargs=seeded, allowed=VIEWERS, denied=NOT_REGISTRY, outsider="hidden",
+              marker=marker("甲房主")),
+    RouteSpec("registry:dwelling_detail", kwargs=pk("dwelling"), allowed=VIEWERS, denied=NOT_REGISTRY,
+              outsider="404", marker=marker("甲房主")),
+    RouteSpec("registry:dwelling_create", allowed=EDITORS, denied=NOT_REGISTRY + ("grid_worker", "dispatcher_comm")),
+    RouteSpec("registry:rental_create", kwargs=pk("dwelling"), allowed=EDITORS,
+              denied=NOT_REGISTRY + ("grid_worker", "dispatcher_comm"), outsider="404", marker=marker("甲一号楼")),
+    RouteSpec("registry:rental_list", kwargs=seeded, allowed=VIEWERS, denied=NOT_REGISTRY, outsider="hidden",
+              marker=marker("甲房东")),
     RouteSpec("registry:situation_list", kwargs=seeded, allowed=("staff", "grid_worker", "admin"),
               denied=NOT_REGISTRY + ("dispatcher_comm", "handler"), outsider="hidden", marker=marker("甲楼道堆物")),
     RouteSpec("registry:change_request_list", kwargs=seeded, allowed=("staff", "grid_worker", "admin"),
