@@ -18,6 +18,8 @@ class FieldworkConfig(AppConfig):
         grant(Role.GRID_WORKER, P.USE_APP, P.ADD_PATROL, P.ADD_VISIT, P.CHANGE_VISIT, P.VIEW_PATROL, P.VIEW_VISIT)
         for role in (Role.STAFF, Role.DISPATCHER, Role.ADMIN):
             grant(role, P.VIEW_PATROL, P.VIEW_VISIT, P.VIEW_COVERAGE)
+        grant(Role.STAFF, P.SET_VISIT_SCHEDULE)
+        grant(Role.ADMIN, P.SET_VISIT_SCHEDULE)
 
         register_nav("fieldwork_app", _("Phone app"), "fieldwork:app", P.USE_APP, order=30, group="fieldwork")
         register_nav("fieldwork_coverage", _("Field coverage"), "fieldwork:coverage", P.VIEW_COVERAGE, order=60,

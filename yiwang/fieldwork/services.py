@@ -270,18 +270,47 @@ def upload_open(upload: PhotoUpload):
     return default_storage.open(upload.relative_path, "rb")
 
 
+def _require_schedule_rights(actor, household) -> None:
+    if not holds_in(actor, P.SET_VISIT_SCHEDULE, household.area_path) or not actor.has_perm_anywhere(
+            P.SET_VISIT_SCHEDULE):
+        raise PermissionDenied(_("You may not set visit intervals for this household."))
+
+
 def visit_schedule_set(*, actor, household, interval_days: int, note: str = ""):
-    """Give one household its own visit interval (community staff), overriding tags and the default."""
+    """Give one household its own visit interval (community staff), overriding tags and the default.
+    Audited with the old and the new interval."""
+    from .models import MAX_VISIT_INTERVAL_DAYS, VisitSchedule
+
+    _require_schedule_rights(actor, household)
+    try:
+        interval_days = int(interval_days)
+    except (TypeError, ValueError):
+        interval_days = 0
+    if not 1 <= interval_days <= MAX_VISIT_INTERVAL_DAYS:
+        raise ValidationError({"interval_days": [_("Choose an interval between 1 and %(max)d days.")
+                                                 % {"max": MAX_VISIT_INTERVAL_DAYS}]})
+    note = (note or "").strip()[:200]
+    with transaction.atomic():
+        old = VisitSchedule.objects.select_for_update().filter(household=household).first()
+        schedule, created = VisitSchedule.objects.update_or_create(
+            household=household, defaults={"interval_days": interval_days, "note": note,
+                                           "area_path": household.area_path, "set_by": actor})
+        audit_record(actor=actor, action="visit_schedule.set", obj=household,
+                     changes={"interval_days": [old.interval_days if old else None, interval_days],
+                              "note": [old.note if old else "", note]})
+    return schedule
+
+
+def visit_schedule_clear(*, actor, household) -> bool:
+    """Remove a household's own interval: its special-group tags or the default apply again."""
     from .models import VisitSchedule
 
-    if not holds_in(actor, P.VIEW_COVERAGE, household.area_path) or not actor.has_perm_anywhere(P.VIEW_COVERAGE):
-        raise PermissionDenied
-    if not 1 <= int(interval_days) <= 366:
-        raise ValidationError({"interval_days": [_("Choose an interval between 1 and 366 days.")]})
+    _require_schedule_rights(actor, household)
     with transaction.atomic():
-        schedule, created = VisitSchedule.objects.update_or_create(
-            household=household, defaults={"interval_days": int(interval_days), "note": note[:200],
-                                           "area_path": household.area_path, "set_by": actor})
-        audit_record(actor=actor, action="visit_schedule.set", obj=schedule,
-                     changes={"interval_days": int(interval_days), "created": created})
-    return schedule
+        old = VisitSchedule.objects.select_for_update().filter(household=household).first()
+        if old is None:
+            return False
+        old.delete()
+        audit_record(actor=actor, action="visit_schedule.clear", obj=household,
+                     changes={"interval_days": [old.interval_days, None]})
+    return True
