@@ -1,5 +1,6 @@
 """The worker's own grid data for the phone (cached offline): grids, buildings, households with
-masked residents, visit schedule, follow-ups, open cases and cases to verify, event categories.
+masked residents (and the current values the correction form starts from), visit schedule, follow-ups,
+open cases and cases to verify, event categories.
 
 Loading special-group membership onto a phone is a sensitive read, so it is audited.
 """
@@ -11,6 +12,7 @@ from django.utils import timezone
 from yiwang.audit.services import audit_record
 
 from . import selectors
+from .corrections import CACHED_ON_PHONE, cached_values
 
 
 def _mask_child_name(name: str) -> str:
@@ -23,7 +25,8 @@ def _residents(actor, grid_ids, today: dt.date, group_label) -> tuple[list, dict
 
     people = list(Resident.objects.visible_to(actor, VIEW_RESIDENT)
                   .filter(grid_id__in=grid_ids, status=ResidentStatus.ACTIVE)
-                  .only("id", "grid_id", "name", "gender", "birth_date", "id_masked", "phone_masked", "address"))
+                  .only("id", "grid_id", "birth_date", "id_masked", "phone_masked", "version",
+                        *CACHED_ON_PHONE["resident"]))
     ids = [r.pk for r in people]
     household_of = dict(HouseholdMember.objects.filter(resident_id__in=ids, left_on__isnull=True)
                         .values_list("resident_id", "household_id"))
@@ -42,7 +45,8 @@ def _residents(actor, grid_ids, today: dt.date, group_label) -> tuple[list, dict
                      "relation": relation_of.get(r.pk, ""),
                      "name": _mask_child_name(r.name) if child else r.name, "gender": r.gender,
                      "age": age, "id_masked": "" if child else r.id_masked, "phone_masked": r.phone_masked,
-                     "address": r.address, "tags": tags.get(r.pk, [])})
+                     "address": r.address, "tags": tags.get(r.pk, []),
+                     "version": r.version, "edit": cached_values(r), **({"child": True} if child else {})})
     return rows, {"residents": len(rows), "tagged": len(tags)}
 
 

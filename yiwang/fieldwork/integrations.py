@@ -3,7 +3,7 @@
 - event reports      -> cases.services.case_create (channel grid_worker, idempotency key = client UUID)
 - on-site checks     -> cases.services.case_verify (with the case version the phone saw)
 - situation-log entries -> registry.services.situation_log_create
-- registry corrections  -> registry.services.change_request_submit (base version checked first)
+- registry corrections  -> registry.services.change_request_submit (see corrections.py)
 
 Each handler is registered with sync.register_sync_handler; this module is imported in ready().
 """
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from . import parsing as p
 from . import permissions as P
 from . import sync
+from .corrections import correction_from_phone
 from .models import SyncKind
 from .services import SyncConflict, require_grid, upload_open
 
@@ -103,32 +104,6 @@ def _situation(ctx: sync.SyncContext, data: dict, base_version) -> sync.Applied:
     return sync.Applied("registry.situationlog", str(log.pk), log.area_path, {"id": log.pk})
 
 
-def _correction(ctx: sync.SyncContext, data: dict, base_version) -> sync.Applied:
-    from yiwang.registry import records
-    from yiwang.registry.services import change_request_submit
-
-    target_type = data.get("target_type")
-    if target_type not in records.EDITABLE:
-        raise ValidationError({"target_type": [_("This kind of record cannot be corrected here.")]})
-    model, fields, _change, view_perm = records.EDITABLE[target_type]
-    target = model.objects.visible_to(ctx.actor, view_perm).filter(
-        pk=p.as_int(data.get("target_id"), "target_id")).first()
-    if target is None:
-        raise ValidationError({"target_id": [_("This record is not in your grid.")]})
-    changes = data.get("changes")
-    if not isinstance(changes, dict) or not changes:
-        raise ValidationError({"changes": [_("Nothing to change.")]})
-    if base_version is not None and getattr(target, "version", None) not in (None, base_version):
-        shown = {f: records.display_value(f, records.current_value(target, f)) for f in changes if f in fields}
-        client = {f: records.display_value(f, v) for f, v in changes.items()}
-        raise SyncConflict(_("Someone changed this record after your phone loaded it (now version %(v)d).")
-                           % {"v": target.version}, server=shown, client=client, server_version=target.version)
-    request = change_request_submit(actor=ctx.actor, target=target, changes=changes,
-                                    reason=p.as_text(data.get("reason"), "reason", max_length=300))
-    return sync.Applied("registry.changerequest", str(request.pk), request.area_path,
-                        {"id": request.pk, "state": request.state})
-
-
 def _household(ctx: sync.SyncContext, household_id: int):
     from yiwang.registry.models import Household
     from yiwang.registry.permissions import VIEW_RESIDENT
@@ -156,6 +131,6 @@ def _prefetch_households(ctx: sync.SyncContext, ids) -> None:
 sync.register_sync_handler(SyncKind.EVENT, _event)
 sync.register_sync_handler(SyncKind.VERIFY, _verify)
 sync.register_sync_handler(SyncKind.SITUATION, _situation)
-sync.register_sync_handler(SyncKind.CORRECTION, _correction)
+sync.register_sync_handler(SyncKind.CORRECTION, correction_from_phone)
 sync.HOUSEHOLD_RESOLVER = _household
 sync.HOUSEHOLD_PREFETCH = _prefetch_households

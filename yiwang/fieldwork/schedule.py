@@ -92,3 +92,18 @@ def household_schedule(households, *, today: dt.date | None = None, group_label=
                                    status_for(due, today)))
     result.sort(key=lambda r: (r.due_date, r.interval_days, r.household_id))
     return result
+
+
+def household_interval(actor, household, *, today: dt.date | None = None, group_label=_group_label) -> dict:
+    """One household's schedule for the staff page: the interval in force and where it comes from,
+    its own interval if staff set one, last visit, due date and status, and its latest visits."""
+    from yiwang.registry.models import Household
+
+    from . import permissions as P
+    from .models import Visit, VisitSchedule
+
+    row = household_schedule(Household.objects.filter(pk=household.pk), today=today, group_label=group_label)[0]
+    own = VisitSchedule.objects.filter(household=household).select_related("set_by").first()
+    visits = list(Visit.objects.visible_to(actor, P.VIEW_VISIT).filter(household=household)
+                  .select_related("worker").order_by("-visited_at")[:10])
+    return {"row": row, "own": own, "visits": visits, "default_days": default_interval()}

@@ -101,7 +101,8 @@ def coverage(actor, *, within: str, start: dt.date, end: dt.date, today: dt.date
 
     from yiwang.registry.models import Household
 
-    schedule = household_schedule(Household.objects.filter(grid_id__in=grid_ids), today=today)
+    schedule = household_schedule(Household.objects.filter(grid_id__in=grid_ids), today=today,
+                                  group_label=_group_label_for(actor))
     households = defaultdict(int)
     in_interval = defaultdict(int)
     for row in schedule:
@@ -163,4 +164,5 @@ def coverage(actor, *, within: str, start: dt.date, end: dt.date, today: dt.date
     }
     totals["coverage_pct"] = (round(100.0 * totals["visited_in_interval"] / totals["households"], 1)
                               if totals["households"] else None)
-    return {"grids": grid_rows, "workers": worker_rows, "totals": totals, "start": start, "end": end}
+    return {"grids": grid_rows, "workers": worker_rows, "totals": totals, "start": start, "end": end,
+            "due": [row for row in schedule if row.status != "ok"]}  # overdue and due soon, earliest first

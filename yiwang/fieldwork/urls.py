@@ -10,4 +10,5 @@ urlpatterns = [
     path("sw.js", views.service_worker, name="service_worker"),
     path("jsi18n/", views.catalog, name="jsi18n"),
     path("coverage/", views.coverage, name="coverage"),
+    path("households/<int:pk>/interval/", views.interval, name="interval"),
 ]

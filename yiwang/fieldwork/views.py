@@ -5,11 +5,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
@@ -26,9 +27,12 @@ from yiwang.accounts.selectors import current_area
 from yiwang.geography.models import Area
 
 from . import permissions as P
-from . import selectors
+from . import selectors, services
 from .appdata import app_data
+from .corrections import correction_form_fields
+from .forms import VisitIntervalForm
 from .models import VisitMethod, VisitPurpose
+from .schedule import household_interval
 
 STATIC_DIR = Path(__file__).parent / "static" / "fieldwork"
 SHELL_FILES = ("fieldwork/app.js", "fieldwork/app.css", "fieldwork/icon.svg",
@@ -59,7 +63,8 @@ def app(request):
     # Labels follow the request's language (LocaleMiddleware: the language switch's cookie, else the browser).
     html = render_to_string("fieldwork/app.html", {"version": shell_version(), "tile_url": settings.YIWANG_TILE_URL,
                                                    "user_id": request.user.pk, "purposes": VisitPurpose.choices,
-                                                   "methods": VisitMethod.choices})
+                                                   "methods": VisitMethod.choices,
+                                                   "correction_fields": correction_form_fields()})
     return HttpResponse(html)
 
 
@@ -134,5 +139,41 @@ def coverage(request):
         start, end = today - dt.timedelta(days=29), today
     result = selectors.coverage(request.user, within=area.path if area else "~", start=start, end=end, today=today)
     visits = selectors.visit_list_visible_to(request.user, within=area.path if area else "~")[:30]
-    return render(request, "fieldwork/coverage.html", {"area": area, "data": result, "visits": visits,
-                                                        "error": error})
+    grid_names = {r["grid"].pk: r["grid"].name for r in result["grids"]}
+    due = [(row, grid_names.get(row.grid_id, "")) for row in result["due"][:DUE_ROWS_SHOWN]]
+    return render(request, "fieldwork/coverage.html", {
+        "area": area, "data": result, "visits": visits, "error": error, "due": due,
+        "due_more": max(0, len(result["due"]) - DUE_ROWS_SHOWN),
+        "may_set_interval": request.user.has_perm_anywhere(P.SET_VISIT_SCHEDULE)})
+
+
+DUE_ROWS_SHOWN = 50
+
+
+@login_required
+def interval(request, pk: int):
+    """Set, change or remove one household's own visit interval (community staff), and see when it
+    is due. Households outside the user's communities are 404."""
+    from yiwang.registry.models import Household
+
+    if not request.user.has_perm_anywhere(P.SET_VISIT_SCHEDULE):
+        raise PermissionDenied
+    household = get_object_or_404(Household.objects.visible_to(request.user, P.SET_VISIT_SCHEDULE)
+                                  .select_related("grid"), pk=pk)
+    if request.method == "POST" and "clear" in request.POST:
+        if services.visit_schedule_clear(actor=request.user, household=household):
+            messages.success(request, _("The household's own interval was removed."))
+        return redirect("fieldwork:interval", pk=household.pk)
+    form = VisitIntervalForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            services.visit_schedule_set(actor=request.user, household=household, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error("interval_days", exc.message_dict.get("interval_days", exc.messages))
+        else:
+            messages.success(request, _("Saved: visit every %(n)d days.") % {"n": form.cleaned_data["interval_days"]})
+            return redirect("fieldwork:interval", pk=household.pk)
+    detail = household_interval(request.user, household, group_label=selectors._group_label_for(request.user))
+    if not form.is_bound and detail["own"] is not None:
+        form = VisitIntervalForm(initial={"interval_days": detail["own"].interval_days, "note": detail["own"].note})
+    return render(request, "fieldwork/interval.html", {"household": household, "form": form, **detail})

@@ -252,11 +252,15 @@ async function refreshOutbox() {
   fill("#outbox-list", items.slice(0, 80).map((r) => {
     let extra = "";
     if (r.status === "conflict" && r.conflict) {
-      extra = `<div class="diff">${esc(gettext("On the server:"))} ${esc(JSON.stringify(r.conflict.server))}<br>${esc(gettext("My change:"))} ${esc(JSON.stringify(r.conflict.client))}</div><button class="small" data-act="mine" data-id="${r.uuid}">${esc(gettext("Overwrite with mine"))}</button><button class="small" data-act="theirs" data-id="${r.uuid}">${esc(gettext("Keep the server's"))}</button>`;
+      extra = `<div class="diff">${esc(gettext("On the server:"))} ${esc(conflictText(r, r.conflict.server))}<br>${esc(gettext("My change:"))} ${esc(conflictText(r, r.conflict.client))}</div><button class="small" data-act="mine" data-id="${r.uuid}">${esc(gettext("Overwrite with mine"))}</button><button class="small" data-act="theirs" data-id="${r.uuid}">${esc(gettext("Keep the server's"))}</button>`;
     } else if (r.status === "error") {
-      extra = `<button class="small" data-act="retry" data-id="${r.uuid}">${esc(gettext("Send again"))}</button><button class="small" data-act="drop" data-id="${r.uuid}">${esc(gettext("Delete"))}</button>`;
+      extra = (r.kind === "correction" ? `<button class="small" data-act="edit" data-id="${r.uuid}">${esc(gettext("Correct and send again"))}</button>` : "")
+        + `<button class="small" data-act="retry" data-id="${r.uuid}">${esc(gettext("Send again"))}</button><button class="small" data-act="drop" data-id="${r.uuid}">${esc(gettext("Delete"))}</button>`;
+    } else if (r.kind === "correction" && r.status === "done") {
+      extra = `<small>${esc(gettext("Sent to community staff for review"))}</small>`;
     }
-    const what = r.kind === "visit" ? hhLabel(household(r.data.household_id)) : r.kind === "event" ? (r.data.description || "").slice(0, 30) : r.kind === "patrol" ? fmt(ngettext("%(n)s track point", "%(n)s track points", r.data.track.length), {n: r.data.track.length}) : "";
+    const what = r.kind === "visit" ? hhLabel(household(r.data.household_id)) : r.kind === "event" ? (r.data.description || "").slice(0, 30) : r.kind === "patrol" ? fmt(ngettext("%(n)s track point", "%(n)s track points", r.data.track.length), {n: r.data.track.length})
+      : r.kind === "correction" ? `${r.label || ""}: ${Object.keys(r.data.changes).map((k) => fieldLabel(r.data.target_type, k)).join(", ")}` : "";
     const code = r.result && r.result.tracking_code ? ` · ${esc(r.result.tracking_code)}` : "";
     return li(`<b>${esc(KIND[r.kind] || r.kind)}</b> ${esc(what)}<small>${fmtTime(r.client_time)} · <span data-testid="status">${esc(STATUS[r.status])}</span>${code}</small>${r.message && r.status !== "done" ? `<small>${esc(r.message)}</small>` : ""}${extra}`, "st-" + r.status);
   }), gettext("No records yet"));
@@ -266,6 +270,7 @@ $("#outbox-list").addEventListener("click", async (ev) => {
   const b = ev.target.closest("button[data-act]"); if (!b) return;
   const rec = await get("outbox", b.dataset.id); if (!rec) return;
   if (b.dataset.act === "drop" || b.dataset.act === "theirs") { if (!confirm(gettext("Delete this record?"))) return; await del("outbox", rec.uuid); }
+  else if (b.dataset.act === "edit") { openCorrection(rec.household_id, {target: rec.data.target_type + ":" + rec.data.target_id, preset: rec.data.changes, reason: rec.data.reason, replace: rec.uuid, back: "v-records"}); return; }
   else if (b.dataset.act === "retry") { rec.status = "pending"; rec.message = ""; rec.photos = (rec.photos || []); await put("outbox", rec); }
   else if (b.dataset.act === "mine") {
     // A new record based on the server's current version; the conflicting one is closed.
@@ -305,6 +310,81 @@ $("#f-visit").addEventListener("submit", async (ev) => {
     people_met: f.people_met.value, findings: f.findings.value, needs: f.needs.value, follow_up: f.follow_up.value,
     follow_up_due: f.follow_up_due.value || null, lon: pos && pos.lon, lat: pos && pos.lat}, {photos: photo ? [photo] : []});
   f.reset(); show("v-records");
+});
+
+/* Registry corrections: exactly the registry's editable fields (described by the server in the page),
+   sent as change requests for community staff to review. The form starts from the values the phone
+   has; ID number and phone are never on the phone unmasked, so those inputs start empty (empty = keep). */
+const FIELDS = JSON.parse($("#correction-fields").textContent);
+let correcting = null;
+function fieldLabel(type, name) { const f = (FIELDS[type] || []).find((x) => x.name === name); return f ? f.label : name; }
+function conflictText(r, values) {
+  if (r.kind !== "correction") return JSON.stringify(values);
+  return Object.entries(values || {}).map(([k, v]) => {
+    const f = (FIELDS[r.data.target_type] || []).find((x) => x.name === k);
+    const choice = f && f.choices && f.choices.find((c) => c[0] === v);
+    return `${fieldLabel(r.data.target_type, k)}: ${choice ? choice[1] : (v === "" || v == null ? "—" : v)}`;
+  }).join(" · ");
+}
+function correctionTargets(h) {
+  const own = {key: "household:" + h.id, type: "household", id: h.id, version: h.version, label: hhLabel(h),
+    known: {number: h.number || "", address: h.address || ""}, masked: {}};
+  return [own].concat(data.residents.filter((r) => r.household_id === h.id).map((r) => ({key: "resident:" + r.id, type: "resident",
+    id: r.id, version: r.version, label: r.name, masked: {phone: r.phone_masked, id_number: r.id_masked},
+    known: Object.assign({name: r.child ? "" : r.name, gender: r.gender || "", address: r.address || ""}, r.edit)})));
+}
+function currentValue(f, t) { return f.cached && t.known[f.name] != null ? String(t.known[f.name]) : ""; }
+function fieldInput(f, t, preset) {
+  const cur = currentValue(f, t);
+  const val = preset && f.name in preset ? String(preset[f.name] == null ? "" : preset[f.name]) : cur;
+  const attrs = `name="${esc(f.name)}" data-testid="correct-${esc(f.name)}"${f.max_length ? ` maxlength="${f.max_length}"` : ""}`;
+  let input;
+  if (f.kind === "choice") {
+    input = `<select ${attrs}>${f.blank || !cur ? '<option value="">—</option>' : ""}${f.choices.map(([v, l]) => `<option value="${esc(v)}"${v === val ? " selected" : ""}>${esc(l)}</option>`).join("")}</select>`;
+  } else if (f.kind === "textarea") {
+    input = `<textarea ${attrs} rows="2" placeholder="${esc(gettext("unchanged if left empty"))}">${esc(val)}</textarea>`;
+  } else {
+    const secret = f.kind === "phone" || f.kind === "secret";
+    const hint = secret ? (t.masked[f.name] ? fmt(gettext("now %(masked)s · type a new one to change it"), {masked: t.masked[f.name]}) : gettext("type a new one to change it"))
+      : f.cached ? "" : gettext("unchanged if left empty");
+    input = `<input type="${f.kind === "date" ? "date" : f.kind === "phone" ? "tel" : "text"}" ${attrs} value="${esc(val)}" placeholder="${esc(hint)}" autocomplete="off">`;
+  }
+  return `<label>${esc(f.label)} ${input}</label>`;
+}
+function drawCorrectionFields(preset) {
+  const t = correcting.targets.find((x) => x.key === $("#f-correct select[name=target]").value);
+  $("#correct-fields").innerHTML = FIELDS[t.type].map((f) => fieldInput(f, t, preset)).join("");
+}
+function openCorrection(householdId, opts) {
+  const h = household(householdId);
+  if (!h) return alert(gettext("Choose a household"));
+  opts = opts || {};
+  correcting = {household: h, targets: correctionTargets(h), replace: opts.replace || null, back: opts.back || "f-visit"};
+  const f = $("#f-correct"); f.reset();
+  $("#correct-household").textContent = hhLabel(h);
+  f.target.innerHTML = correcting.targets.map((t) => `<option value="${t.key}">${esc(t.type === "household" ? fmt(gettext("Household: %(label)s"), {label: t.label}) : t.label)}</option>`).join("");
+  if (opts.target && correcting.targets.some((t) => t.key === opts.target)) f.target.value = opts.target;
+  f.reason.value = opts.reason || "";
+  drawCorrectionFields(opts.preset);
+  show("f-correct");
+}
+$("#f-correct select[name=target]").addEventListener("change", () => drawCorrectionFields());
+$("#visit-correct").onclick = () => openCorrection($("#f-visit").household_id.value);
+$("#correct-cancel").onclick = () => show(correcting ? correcting.back : "v-today");
+$("#f-correct").addEventListener("submit", async (ev) => {
+  ev.preventDefault(); const f = ev.target;
+  const t = correcting.targets.find((x) => x.key === f.target.value);
+  const changes = {};
+  for (const field of FIELDS[t.type]) {
+    const el = $(`#correct-fields [name="${field.name}"]`); if (!el) continue;
+    const v = el.value.trim(); const cur = currentValue(field, t);
+    if (field.cached ? v !== cur : v !== "") changes[field.name] = v;
+  }
+  if (!Object.keys(changes).length) return alert(gettext("Nothing was changed."));
+  await enqueue("correction", {target_type: t.type, target_id: t.id, changes, reason: f.reason.value.trim()},
+    {base_version: t.version, label: t.label, household_id: correcting.household.id});
+  if (correcting.replace) { await del("outbox", correcting.replace); refreshOutbox(); }
+  show(correcting.back);
 });
 
 $("#patrol-report").onclick = async () => {
