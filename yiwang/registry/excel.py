@@ -29,7 +29,7 @@ from django.core.files.base import ContentFile, File
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -42,6 +42,7 @@ from . import records
 from .models import Gender, ImportJob, Resident, ResidentTag, SpecialGroup
 from .permissions import IMPORT, REVEAL_PII
 from .services import can
+from .xlsx import ParseError, SheetValues
 
 BATCH_SIZE = 1000
 
@@ -138,13 +139,21 @@ class RowResult:
     id_hash: str = ""
 
 
-def _open(path: str):
+def _open(path: str) -> SheetValues:
     with open(path, "rb") as handle:
         if handle.read(4) != b"PK\x03\x04":
             raise FileProblem(_("This is not an Excel .xlsx file. Save it as “Excel workbook (.xlsx)” and try again."))
     try:
-        return load_workbook(path, read_only=True, data_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        return SheetValues(path)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError) as exc:
+        raise FileProblem(_("The file could not be read as an Excel workbook: it may be damaged.")) from exc
+
+
+def _sheet_rows(sheet: SheetValues) -> Iterator[tuple]:
+    """The sheet's rows; a file damaged further in gets the same message as one that does not open."""
+    try:
+        yield from sheet.rows()
+    except (ParseError, ValueError, IndexError) as exc:
         raise FileProblem(_("The file could not be read as an Excel workbook: it may be damaged.")) from exc
 
 
@@ -183,12 +192,8 @@ class RowReader:
         self.today = timezone.localdate()
 
     def rows(self) -> Iterator[RowResult]:
-        wb = _open(self.path)
-        try:
-            ws = wb.worksheets[0]
-            # Files without a <dimension> element would otherwise be parsed twice to size them.
-            ws.reset_dimensions()
-            iterator = ws.iter_rows(values_only=True)
+        with _open(self.path) as sheet:
+            iterator = _sheet_rows(sheet)
             header = next(iterator, None)
             if header is None:
                 raise FileProblem(_("The sheet is empty."))
@@ -201,8 +206,6 @@ class RowReader:
                     raise FileProblem(_("The file has more than %(n)d rows; split it into smaller files.")
                                       % {"n": limit})
                 yield self._validate(number, raw, mapping)
-        finally:
-            wb.close()
 
     def _validate(self, number: int, raw, mapping: dict[int, str]) -> RowResult:
         result = RowResult(number=number, raw=list(raw))
