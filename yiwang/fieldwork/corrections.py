@@ -55,7 +55,13 @@ def _describe(model, name: str, *, masked_column: str | None, cached: bool) -> d
         spec["kind"] = "text"
     if getattr(field, "max_length", None) and not secret:
         spec["max_length"] = field.max_length
+    if cached and _plain_default(field) is not None:
+        spec["default"] = _plain_default(field)  # the phone's cache leaves out values equal to it
     return spec
+
+
+def _plain_default(field):
+    return field.default if field.has_default() and isinstance(field.default, str) else None
 
 
 def correction_form_fields() -> dict:
@@ -78,9 +84,14 @@ IN_RESIDENT_ROW = ("name", "gender", "address")
 
 
 def cached_values(resident) -> dict:
-    """A resident's other current values for the phone's correction form (non-empty ones only)."""
-    return {n: getattr(resident, n) for n in CACHED_ON_PHONE["resident"]
-            if n not in IN_RESIDENT_ROW and getattr(resident, n) not in (None, "")}
+    """A resident's other current values for the phone's correction form, leaving out empty values
+    and the field's default (the form knows both): most rows then carry one or two values."""
+    values = {}
+    for name in CACHED_ON_PHONE["resident"]:
+        value = getattr(resident, name)
+        if name not in IN_RESIDENT_ROW and value not in (None, "", _plain_default(resident._meta.get_field(name))):
+            values[name] = value
+    return values
 
 
 def _plain(value, name: str):

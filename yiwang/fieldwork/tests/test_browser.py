@@ -13,6 +13,8 @@ from PIL import Image
 
 from yiwang.cases.models import Case
 from yiwang.fieldwork.models import Patrol, SyncRecord, Visit
+from yiwang.registry.models import ChangeRequest, HouseholdMember
+from yiwang.registry.services import record_update
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
@@ -52,6 +54,8 @@ def _outbox_count(page) -> int:
 def test_offline_reports_and_visits_arrive_exactly_once(live_server, world, field, browser, tmp_path):
     worker = world.people.grid_worker
     grid = world.tree.grid_a1
+    head = HouseholdMember.objects.get(household=field.households[0], relation="head").resident
+    record_update(actor=world.people.staff, target=head, changes={"phone": "13800001234"})
     client = Client()
     client.force_login(worker)
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
@@ -90,8 +94,21 @@ def test_offline_reports_and_visits_arrive_exactly_once(live_server, world, fiel
         page.fill("[data-testid=visit-findings]", f"老人身体尚好 {n}")
         if n == 0:
             _shot(page, "04-visit-form")
+            # A registry correction found on this visit: the head's phone and occupation.
+            page.click("[data-testid=visit-correct]")
+            page.select_option("[data-testid=correct-target]", f"resident:{head.pk}")
+            assert page.get_attribute("[data-testid=correct-phone]", "placeholder").startswith("现为 138****")
+            assert page.input_value("[data-testid=correct-phone]") == ""  # never the old number
+            page.fill("[data-testid=correct-phone]", "13912345678")
+            page.fill("[data-testid=correct-occupation]", "退休教师")
+            page.fill("[data-testid=correct-reason]", "走访时户主告知")
+            page.evaluate("window.scrollTo(0, 0)")
+            _shot(page, "04b-correction-form")
+            page.click("[data-testid=correct-save]")
+            page.wait_for_selector("#f-visit:not([hidden])")
+            assert page.input_value("[data-testid=visit-findings]") == "老人身体尚好 0"  # the visit is kept
         page.click("[data-testid=visit-save]")
-    page.wait_for_function("Number(document.querySelector('#outbox-count').textContent) === 6")
+    page.wait_for_function("Number(document.querySelector('#outbox-count').textContent) === 7")
     _shot(page, "05-records-offline")
     assert Case.objects.count() == 0 and Visit.objects.count() == 0
 
@@ -100,7 +117,7 @@ def test_offline_reports_and_visits_arrive_exactly_once(live_server, world, fiel
     page = context.new_page()
     page.set_default_timeout(15000)
     page.goto(f"{live_server.url}/m/")
-    page.wait_for_function("Number(document.querySelector('#outbox-count').textContent) === 6")
+    page.wait_for_function("Number(document.querySelector('#outbox-count').textContent) === 7")
     page.click("[data-testid=tab-people]")
     page.fill("[data-testid=search]", "住户")
     _shot(page, "06-people-offline")
@@ -121,12 +138,15 @@ def test_offline_reports_and_visits_arrive_exactly_once(live_server, world, fiel
     assert Case.objects.filter(attachments__isnull=False).distinct().count() == 1
     assert set(Visit.objects.values_list("household_id", flat=True)) == {h.pk for h in field.households[:2]}
     assert Patrol.objects.get().track  # mocked GPS samples arrived
+    request = ChangeRequest.objects.get()
+    assert request.state == "pending" and request.target_id == head.pk and request.submitted_by == worker
+    assert set(request.changes) == {"phone", "occupation"} and request.changes["occupation"]["new"] == "退休教师"
 
     # Resend everything: still exactly those.
     page.evaluate("window.yiwangApp.resendAll()")
     page.wait_for_function("Number(document.querySelector('#outbox-count').textContent) === 0")
     assert Case.objects.count() == 3 and Visit.objects.count() == 2 and Patrol.objects.count() == 1
-    assert SyncRecord.objects.count() == 6
+    assert ChangeRequest.objects.count() == 1 and SyncRecord.objects.count() == 7
     page.click("[data-testid=tab-today]")
     _shot(page, "09-today-after-sync")
     context.close()

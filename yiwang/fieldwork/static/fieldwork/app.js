@@ -333,7 +333,11 @@ function correctionTargets(h) {
     id: r.id, version: r.version, label: r.name, masked: {phone: r.phone_masked, id_number: r.id_masked},
     known: Object.assign({name: r.child ? "" : r.name, gender: r.gender || "", address: r.address || ""}, r.edit)})));
 }
-function currentValue(f, t) { return f.cached && t.known[f.name] != null ? String(t.known[f.name]) : ""; }
+function currentValue(f, t) {
+  if (!f.cached) return "";
+  const v = t.known[f.name];
+  return v != null ? String(v) : t.type === "resident" && f.default != null ? f.default : "";  // the cache omits defaults
+}
 function fieldInput(f, t, preset) {
   const cur = currentValue(f, t);
   const val = preset && f.name in preset ? String(preset[f.name] == null ? "" : preset[f.name]) : cur;
