@@ -149,9 +149,10 @@ AXES_LOCKOUT_CALLABLE = "yiwang.accounts.views.lockout_response"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
-# Sessions end after 2 idle hours and at most 12 hours after login.
+# Sessions end after 2 idle hours and at most 12 hours after login. Active sessions are saved (expiry
+# pushed back) once a minute by accounts.middleware.SessionExpiryMiddleware, not on every request.
 SESSION_COOKIE_AGE = int(os.environ.get("YIWANG_SESSION_IDLE_SECONDS", str(2 * 3600)))
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 YIWANG_SESSION_ABSOLUTE_SECONDS = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -12,13 +12,19 @@ from django.utils.translation import gettext as _
 
 SESSION_MARKER_COOKIE = "yw_signed_in"
 LOGIN_AT_KEY = "yw_login_at"
+SEEN_AT_KEY = "yw_seen_at"
+SEEN_EVERY_SECONDS = 60
 
 
 class SessionExpiryMiddleware:
-    """Ends sessions past their absolute lifetime and tells users why they were signed out.
+    """Ends sessions past their absolute lifetime, keeps idle ones alive, and tells users why they were
+    signed out.
 
-    Idle expiry is Django's own (SESSION_COOKIE_AGE with SESSION_SAVE_EVERY_REQUEST); a marker
-    cookie that outlives the session lets us say "your session expired" instead of a bare login page.
+    Idle expiry is Django's own (SESSION_COOKIE_AGE counted from the session's last save). Instead of
+    saving the session on every request (SESSION_SAVE_EVERY_REQUEST: a write per page view), an active
+    session is saved when its last save is SEEN_EVERY_SECONDS old, so the idle timeout is exact to
+    within that minute. A marker cookie that outlives the session lets us say "your session expired"
+    instead of a bare login page.
     """
 
     def __init__(self, get_response):
@@ -27,10 +33,13 @@ class SessionExpiryMiddleware:
     def __call__(self, request):
         expired = False
         if request.user.is_authenticated:
+            now = time.time()
             login_at = request.session.get(LOGIN_AT_KEY)
-            if login_at and time.time() - login_at > settings.YIWANG_SESSION_ABSOLUTE_SECONDS:
+            if login_at and now - login_at > settings.YIWANG_SESSION_ABSOLUTE_SECONDS:
                 logout(request)
                 expired = True
+            elif now - request.session.get(SEEN_AT_KEY, 0) > SEEN_EVERY_SECONDS:
+                request.session[SEEN_AT_KEY] = now  # marks the session modified: saved, expiry pushed back
         elif request.COOKIES.get(SESSION_MARKER_COOKIE):
             expired = True
         if expired:

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.core.prepared import PreparedQuery, instance_from_row
 from yiwang.core.scoping import ScopedQuerySet
 
 from .roles import ROLE_PERMISSIONS, TWO_FACTOR_ROLES, Role
@@ -28,9 +29,16 @@ class User(AbstractUser):
 
     # -- scoping -------------------------------------------------------------------------------
     def active_memberships(self) -> list["Membership"]:
+        """Active memberships with their areas and departments, read once per User object.
+
+        Every request loads its user afresh (session or token), so this is one query per request and a
+        membership removed or deactivated counts from the next request on. The query is compiled once
+        per process (it runs behind every scoped request); areas and departments come with the columns
+        in MEMBERSHIP_COLUMNS, others (the area's boundary JSON) are read only if used.
+        """
         cached = getattr(self, "_membership_cache", None)
         if cached is None:
-            cached = list(self.memberships.filter(active=True).select_related("area", "department"))
+            cached = [_membership_from_row(self, row) for row in _ACTIVE_MEMBERSHIPS.rows(user=self.pk)]
             self._membership_cache = cached
         return cached
 
@@ -114,6 +122,27 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.area.name}"
+
+
+# What scoping and the apps read from a user's own memberships (the area's boundary is left out).
+MEMBERSHIP_COLUMNS = ("id", "role", "department_id", "active", "area_id",
+                      *(f"area__{name}" for name in ("id", "level", "parent_id", "name", "division_code", "street_no",
+                                                     "community_no", "grid_no", "path")),
+                      *(f"department__{name}" for name in ("id", "name", "code", "area_id", "active")))
+_ACTIVE_MEMBERSHIPS = PreparedQuery(
+    lambda user: Membership.objects.filter(user_id=user, active=True).order_by("id").values(*MEMBERSHIP_COLUMNS),
+    user=(Membership._meta.get_field("user"), -7_340_211))
+
+
+def _membership_from_row(user: User, row: dict) -> Membership:
+    from yiwang.geography.models import Area
+
+    membership = instance_from_row(Membership, {**row, "user_id": user.pk})
+    membership.user = user
+    membership.area = instance_from_row(Area, row, prefix="area__")
+    if row["department_id"] is not None:
+        membership.department = instance_from_row(Department, row, prefix="department__")
+    return membership
 
 
 def _token_digest(key: str) -> str:

@@ -56,11 +56,13 @@ def current_area(request) -> Area | None:
     cached = getattr(request, "_yw_current_area", None)
     if cached is not None:
         return cached
-    visible = Area.objects.visible_to(user, VIEW_AREA)
+    # The switcher's options are read for the menu anyway; the chosen area is usually one of them.
+    options = switchable_areas(user)
     chosen = request.session.get(CURRENT_AREA_KEY)
-    area = visible.filter(path=chosen).first() if chosen else None
+    area = next((a for a in options if a.path == chosen), None) if chosen else None
+    if area is None and chosen:
+        area = Area.objects.visible_to(user, VIEW_AREA).filter(path=chosen).first()  # a grid, or gone
     if area is None:
-        options = switchable_areas(user)
         area = min(options, key=lambda a: (len(a.path), a.path)) if options else None
     request._yw_current_area = area
     return area

@@ -16,10 +16,11 @@ from django.http import Http404
 
 
 def scope_q(lookup: str, paths: list[str]) -> Q:
-    condition = Q(pk__in=[])
-    for prefix in _collapse(paths):
-        condition |= Q(**{f"{lookup}__startswith": prefix})
-    return condition
+    """Rows under any of these paths (none: no rows)."""
+    prefixes = _collapse(paths)
+    if not prefixes:
+        return Q(pk__in=[])
+    return Q(*(Q(**{f"{lookup}__startswith": prefix}) for prefix in prefixes), _connector=Q.OR)
 
 
 def _collapse(paths: list[str]) -> list[str]:
