@@ -1,5 +1,6 @@
-"""What every authenticated request costs (query counts), and that the cheap paths stay exact:
-a revoked token, a disabled account or a removed membership counts from the very next request."""
+"""What every authenticated request costs (query counts), and that the cheap paths stay exact: a revoked
+token, a disabled account or a removed membership counts from the very next request. Driven through the
+registry's search (an accounts-level check of a real scoped endpoint), hence here rather than in accounts."""
 
 import datetime as dt
 import time
