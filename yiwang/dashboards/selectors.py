@@ -5,10 +5,15 @@ bounds the period; the rest return plain dicts the pages, the API, the exports a
 """
 
 import datetime as dt
+import hashlib
+from collections import defaultdict
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Count, Q, Sum
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,20 +28,36 @@ from .models import COUNTERS, DailyRollup, DailyTotal, OpenCount, WorkerDaily
 from .permissions import VIEW_DASHBOARD
 
 MAX_DAYS = 366
+CATEGORY_CACHE_SECONDS = 6 * 3600  # entries are exact (keyed by version); the expiry only bounds memory
 LEVEL_NAMES = {1: "district", 2: "subdistrict", 3: "community", 4: "grid"}
 
 
 # -- area and period ---------------------------------------------------------------------------
+def _root_paths(paths: list[str]) -> list[str]:
+    kept = []
+    for path in sorted(set(paths), key=len):
+        if not any(path.startswith(k) for k in kept):
+            kept.append(path)
+    return kept
+
+
+def _own_areas(actor) -> dict[str, Area]:
+    """The areas of the viewer's memberships that grant the dashboards, by path. They were loaded with the
+    memberships that scope every request, so asking for one of them (the usual case: a dispatcher's own
+    district or subdistrict) costs no query."""
+    paths = set(actor.scope_paths(VIEW_DASHBOARD) or ())
+    return {m.area.path: m.area for m in actor.active_memberships() if m.area.path in paths}
+
+
 def dashboard_roots(actor) -> list[Area]:
     """The highest areas where the viewer may see dashboards."""
     paths = actor.scope_paths(VIEW_DASHBOARD) if actor and actor.is_authenticated else []
     if paths is None:
         return list(Area.objects.filter(level=AreaLevel.DISTRICT))
-    kept = []
-    for path in sorted(set(paths), key=len):
-        if not any(path.startswith(k) for k in kept):
-            kept.append(path)
-    return list(Area.objects.filter(path__in=kept).order_by("path"))
+    if not paths:
+        return []
+    own = _own_areas(actor)
+    return [own[path] for path in sorted(_root_paths(paths))]
 
 
 def dashboard_area(actor, path: str | None = None) -> Area:
@@ -46,8 +67,12 @@ def dashboard_area(actor, path: str | None = None) -> Area:
         if not roots:
             raise Http404
         return roots[0]
+    path = str(path)[:15]
+    own = _own_areas(actor) if actor and actor.is_authenticated else {}
+    if path in own:
+        return own[path]
     try:
-        return Area.objects.visible_to(actor, VIEW_DASHBOARD).select_related("parent").get(path=str(path)[:15])
+        return Area.objects.visible_to(actor, VIEW_DASHBOARD).select_related("parent").get(path=path)
     except Area.DoesNotExist as exc:
         raise Http404 from exc
 
@@ -134,14 +159,18 @@ def indicators(area: Area, period: Period, *, today: dt.date | None = None) -> d
                 counts[counter] += value
         if day == today:
             today_intake = values[0]  # COUNTERS[0] is intake
-    opens = _open_q(area).aggregate(open_now=Sum("n"), overdue_now=Sum("n", filter=Q(overdue=True)),
-                                    supervised_now=Sum("n", filter=~Q(supervision="")))
+    # At most six rows (overdue x supervision mark), summed here: cheaper to build than FILTER aggregates.
+    opens = {"open_now": 0, "overdue_now": 0, "supervised_now": 0}
+    for overdue, supervision, n in (_open_q(area).values_list("overdue", "supervision")
+                                    .annotate(n=Sum("n")).order_by()):
+        opens["open_now"] += n
+        opens["overdue_now"] += n if overdue else 0
+        opens["supervised_now"] += n if supervision else 0
     return {
         "area": area_summary(area), "period": {"start": period.start, "end": period.end, "days": period.days},
         "counts": counts, "rates": rates(counts),
         "today_intake": today_intake,
-        "open_now": opens["open_now"] or 0, "overdue_now": opens["overdue_now"] or 0,
-        "supervised_now": opens["supervised_now"] or 0,
+        **opens,
         "empty": not any(counts.values()),
     }
 
@@ -165,30 +194,75 @@ def trend(area: Area, period: Period) -> dict:
     return {"days": days, "series": series, "empty": not rows}
 
 
-def _category_tops() -> dict[int, Category]:
-    cats = {c.pk: c for c in Category.objects.only("id", "code", "name", "parent_id")}
+def _category_tops() -> dict[int, tuple[int, str, str]]:
+    """Each category's top-level ancestor (itself for a top): id -> (top id, code, name)."""
+    cats = {pk: (parent_id, code, name) for pk, parent_id, code, name
+            in Category.objects.values_list("id", "parent_id", "code", "name").order_by()}
     tops = {}
-    for pk, cat in cats.items():
-        node = cat
-        while node.parent_id and node.parent_id in cats:
-            node = cats[node.parent_id]
-        tops[pk] = node
+    for pk in cats:
+        node = pk
+        while cats[node][0] in cats:
+            node = cats[node][0]
+        tops[pk] = (node, cats[node][1], cats[node][2])
     return tops
 
 
-def categories(area: Area, period: Period, *, limit: int = 12) -> dict:
-    rows = (DailyRollup.objects.filter(area_path=area.path, day__gte=period.start, day__lte=period.end)
-            .values("category_id").annotate(intake=Sum("intake"), closed=Sum("closed"),
-                                            overdue_closed=Sum("overdue_closed")))
+def _category_sums(area: Area, start: dt.date, end: dt.date) -> list[tuple[int, int, int, int]]:
+    """(category id, intake, closed, closed late) of the area over the days [start, end] (index-only on
+    PostgreSQL through dailyrollup_area_day_cat)."""
+    return list(DailyRollup.objects.filter(area_path=area.path, day__gte=start, day__lte=end)
+                .values_list("category_id").annotate(Sum("intake"), Sum("closed"), Sum("overdue_closed"))
+                .order_by())
+
+
+def _past_days_version(area: Area, start: dt.date, end: dt.date) -> str | None:
+    """A version of the area's rollups over past days [start, end], or None where there is none to read.
+
+    On PostgreSQL: the transaction ids (`xmin`) of the area's DailyTotal rows for those days. A day's
+    DailyTotal row is the sum of its DailyRollup rows, and every writer (the incremental refresh, the
+    rebuild) rewrites it in the transaction that changes them, so a changed day gives a new xmin and a
+    new version (a vanished row changes the list too). Cheap: at most one index row per day."""
+    if connection.vendor != "postgresql":
+        return None
+    rows = (DailyTotal.objects.filter(area_path=area.path, day__gte=start, day__lte=end)
+            .annotate(version=RawSQL("xmin::text", [])).order_by("day").values_list("day", "version"))
+    return hashlib.blake2b(repr(list(rows)).encode(), digest_size=16).hexdigest()
+
+
+def categories(area: Area, period: Period, *, limit: int = 12, today: dt.date | None = None) -> dict:
+    """Intake, closed and closed-late per top-level category over the period, largest intake first.
+
+    Past days are summed once and kept in the cache under their version (`_past_days_version`), so the
+    district chart does not re-read thousands of rollup rows per request; today (and any later day) is
+    always read live, which keeps the cache valid while cases move today."""
+    today = today or timezone.localdate()
+    sums: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    rows = []
+    past_end = min(period.end, today - dt.timedelta(days=1))
+    if period.start <= past_end:
+        version = _past_days_version(area, period.start, past_end)
+        key = f"dashboards:categories:{area.path}:{period.start}:{past_end}:{version}"
+        past = cache.get(key) if version else None
+        if past is None:
+            past = _category_sums(area, period.start, past_end)
+            if version:
+                cache.set(key, past, CATEGORY_CACHE_SECONDS)
+        rows += past
+    if period.end >= today:
+        rows += _category_sums(area, max(period.start, today), period.end)
+    for category_id, *values in rows:
+        total = sums[category_id]
+        for i, value in enumerate(values):
+            total[i] += value or 0
     tops = _category_tops()
     grouped: dict[int, dict] = {}
-    for r in rows:
-        top = tops.get(r["category_id"])
-        key = top.pk if top else 0
-        entry = grouped.setdefault(key, {"id": key, "code": top.code if top else "", "name": top.name if top else "—",
+    for category_id, (intake, closed, overdue_closed) in sums.items():
+        key, code, name = tops.get(category_id, (0, "", "—"))
+        entry = grouped.setdefault(key, {"id": key, "code": code, "name": name,
                                          "intake": 0, "closed": 0, "overdue_closed": 0})
-        for k in ("intake", "closed", "overdue_closed"):
-            entry[k] += r[k] or 0
+        entry["intake"] += intake
+        entry["closed"] += closed
+        entry["overdue_closed"] += overdue_closed
     items = sorted(grouped.values(), key=lambda e: (-e["intake"], e["code"]))
     return {"items": items[:limit], "other": sum(e["intake"] for e in items[limit:]), "empty": not items}
 
