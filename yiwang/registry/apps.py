@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -29,6 +29,13 @@ class RegistryConfig(AppConfig):
         # Reference data comes from a data migration, but transactional tests (and `flush`) empty
         # every table; flush emits post_migrate, so put the reference data back there.
         post_migrate.connect(_ensure_reference_data, sender=self, dispatch_uid="registry_reference_data")
+        # Search keeps the special groups' names for a minute; a change made in this process counts at once.
+        from .models import SpecialGroup
+        from .selectors import forget_special_group_names
+
+        post_save.connect(forget_special_group_names, sender=SpecialGroup, dispatch_uid="registry_group_names_save")
+        post_delete.connect(forget_special_group_names, sender=SpecialGroup,
+                            dispatch_uid="registry_group_names_delete")
 
 
 def _ensure_reference_data(sender, using="default", **kwargs):

@@ -1,7 +1,9 @@
 """One FilterSet per model, used by the list pages and the API alike."""
 
 import django_filters
+from django.core.paginator import Paginator
 from django.db.models import Q
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -18,6 +20,29 @@ from .models import (
     SituationLog,
     SpecialGroup,
 )
+
+
+class CappedCountPaginator(Paginator):
+    """Pages over a search's matches, counting at most `cap` of them.
+
+    A short query over a district (two initials, one surname) matches thousands of people; counting
+    them all costs more than the page itself and nobody pages that far, so the count stops at `cap`
+    and `capped` says there are more (the page shows "1000+"; narrow the search to see the rest).
+    """
+
+    cap = 1000
+    capped = False
+
+    @cached_property
+    def count(self) -> int:
+        counted = self.object_list.order_by()[: self.cap + 1].count()
+        self.capped = counted > self.cap
+        return min(counted, self.cap)
+
+
+def resident_paginator_class(params) -> type[Paginator]:
+    """The paginator for a resident list with these query parameters: capped for a search (`q`)."""
+    return CappedCountPaginator if (params.get("q") or "").strip() else Paginator
 
 
 class ResidentFilterSet(django_filters.FilterSet):
@@ -37,10 +62,10 @@ class ResidentFilterSet(django_filters.FilterSet):
         fields = ["q", "within", "gender", "hukou_type", "education", "status", "age_min", "age_max", "group"]
 
     def search(self, queryset, name, value):
-        from .selectors import resident_search_ids
+        """Every match of the search box's predicate, in the list's own order and scope: one query."""
+        from .selectors import resident_search_q
 
-        ids = resident_search_ids(self.request.user, value, limit=200) if self.request else []
-        return queryset.filter(pk__in=ids)
+        return queryset.filter(resident_search_q(self.request.user, value)) if self.request else queryset.none()
 
     def filter_age(self, queryset, name, value):
         return queryset  # applied together in filter_queryset

@@ -1,7 +1,10 @@
 """Reads over the registry, always scoped with visible_to(actor, perm)."""
 
 import datetime as dt
+import functools
+import operator
 import re
+import time
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
@@ -173,63 +176,80 @@ ID_LIKE = re.compile(r"^\d{15}$|^\d{17}[\dXx]$")
 PHONE_LIKE = re.compile(r"^\+?[\d\- ]{7,16}$")
 
 
-# What search results show (ResidentOutput, SearchHit): the masked columns, never the ciphertexts; the
-# grid only for its code (not its boundary JSON).
+# What search results show (ResidentOutput, SearchHit): the masked columns, never the ciphertexts. The
+# grid is not joined: its code is the resident's area_path zero-filled (see ResidentOutput).
 SEARCH_FIELDS = ("id", "grid", "area_path", "name", "gender", "birth_date", "ethnicity", "id_type", "id_masked",
                  "phone_masked", "hukou_type", "education", "occupation", "political_status", "dwelling", "address",
-                 "status", "version", "updated_at", "grid__division_code", "grid__street_no", "grid__community_no",
-                 "grid__grid_no")
+                 "status", "version", "updated_at")
+
+# Special-group names, read once a minute per process instead of once per search (reference data; a
+# change made in this process clears it at once, see apps.py).
+_GROUP_NAMES_TTL = 60.0
+_group_names: tuple[float, frozenset[str]] = (0.0, frozenset())
 
 
-def _search_stages(actor, query: str, residents):
-    """The querysets a query is matched against, in order of preference (each index-backed)."""
+def special_group_names() -> frozenset[str]:
+    global _group_names
+    read_at, names = _group_names
+    now = time.monotonic()
+    if now - read_at > _GROUP_NAMES_TTL:
+        names = frozenset(SpecialGroup.objects.values_list("name", flat=True))
+        _group_names = (now, names)
+    return names
+
+
+def forget_special_group_names(**_kwargs) -> None:
+    global _group_names
+    _group_names = (0.0, frozenset())
+
+
+def _search_stages(actor, query: str) -> list[Q]:
+    """What a query is matched against, in order of preference; each predicate is index-backed."""
     text = re.sub(r"\s+", "", query or "")
     if not text:
         return []
     if ID_LIKE.match(text):
-        return [residents.filter(id_hash=pii.search_hash(pii.normalize_id_number(text), kind="id"))]
+        # The unique index on id_hash is partial (id_hash <> ''); saying so lets SQLite use it too.
+        return [Q(id_hash=pii.search_hash(pii.normalize_id_number(text), kind="id")) & ~Q(id_hash="")]
     if PHONE_LIKE.match(text) and sum(c.isdigit() for c in text) >= 7:
-        return [residents.filter(phone_hash=pii.search_hash(pii.normalize_phone(text), kind="phone"))]
+        return [Q(phone_hash=pii.search_hash(pii.normalize_phone(text), kind="phone"))]
     lowered = text.lower()
     if re.fullmatch(r"[a-z]+", lowered):
         if len(lowered) <= 4:
-            return [residents.filter(name_initials__startswith=lowered),
-                    residents.filter(name_pinyin__startswith=lowered)]
-        return [residents.filter(name_pinyin__startswith=lowered)]
-    groups = list(SpecialGroup.objects.filter(name=text))
-    if groups:
-        tag_ids = tag_list_visible_to(actor).filter(group__in=groups, until__isnull=True)
-        return [residents.filter(pk__in=tag_ids.values("resident_id"))]
-    return [residents.filter(name__startswith=text), residents.filter(address__startswith=text)]
+            return [Q(name_initials__startswith=lowered), Q(name_pinyin__startswith=lowered)]
+        return [Q(name_pinyin__startswith=lowered)]
+    if text in special_group_names():
+        tags = tag_list_visible_to(actor).filter(group__name=text, until__isnull=True)
+        return [Q(pk__in=tags.values("resident_id"))]
+    return [Q(name__startswith=text), Q(address__startswith=text)]
 
 
-def _run_stages(stages, limit: int, key):
-    """Up to `limit` distinct hits, taking later stages only while earlier ones fall short."""
-    hits, seen = [], set()
-    for stage in stages:
-        for hit in stage[:limit]:
-            if key(hit) not in seen:
-                seen.add(key(hit))
-                hits.append(hit)
-        if len(hits) >= limit:
-            break
-    return hits[:limit]
+def resident_search_q(actor, query: str) -> Q:
+    """All of a query's matches as one predicate (the list filter `?q=`); nothing for an empty query."""
+    stages = _search_stages(actor, query)
+    return functools.reduce(operator.or_, stages) if stages else Q(pk__in=[])
 
 
 def resident_search(actor, query: str, *, limit: int = 20, within: str | None = None) -> list[Resident]:
     """Residents matching a query, scoped. Exact by ID number or phone (keyed hash), else prefix by
-    name, full pinyin, pinyin initials or address, or by special-group name. Index-backed: see the
-    Resident model's indexes; no ORDER BY over the match set, so cost is bounded by `limit`. One query
-    per stage with the grid joined in and only the displayed columns (SEARCH_FIELDS) loaded.
+    name, full pinyin, pinyin initials or address, or by special-group name.
+
+    One query per stage (scope + predicate + LIMIT, only SEARCH_FIELDS, no join), a later stage only
+    while earlier ones found fewer than `limit`. No ORDER BY: the database walks the
+    stage's index (key, area_path) and stops at `limit`, so the cost does not grow with the number of
+    matches (sorting them, even just for LIMIT, would read every match: thousands for two initials
+    in a district). Hits come back in index order.
     """
-    residents = resident_list_visible_to(actor, within=within).select_related("grid").only(*SEARCH_FIELDS)
-    return _run_stages(_search_stages(actor, query, residents), limit, key=lambda r: r.pk)
-
-
-def resident_search_ids(actor, query: str, *, limit: int = 200, within: str | None = None) -> list[int]:
-    """Primary keys of resident_search's hits, without loading the rows (for list filters)."""
-    residents = resident_list_visible_to(actor, within=within).values_list("pk", flat=True)
-    return _run_stages(_search_stages(actor, query, residents), limit, key=lambda pk: pk)
+    residents = resident_list_visible_to(actor, within=within).only(*SEARCH_FIELDS).order_by()
+    hits, seen = [], set()
+    for stage in _search_stages(actor, query):
+        for hit in residents.filter(stage)[:limit]:
+            if hit.pk not in seen:
+                seen.add(hit.pk)
+                hits.append(hit)
+        if len(hits) >= limit:
+            break
+    return hits[:limit]
 
 
 def registry_search(actor, query: str, *, limit: int = 20) -> list[SearchHit]:

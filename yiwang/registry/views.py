@@ -26,6 +26,7 @@ from .filtersets import (
     OrganisationFilterSet,
     ResidentFilterSet,
     SituationLogFilterSet,
+    resident_paginator_class,
 )
 from .forms import (
     AddMemberForm,
@@ -92,7 +93,8 @@ def resident_list(request):
     queryset = selectors.resident_list_visible_to(request.user, within=_within(request)).select_related("grid")
     filterset = ResidentFilterSet(request.GET or None, queryset=queryset, request=request)
     residents = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
-    page = _page(request, residents.order_by("area_path", "name", "id"))
+    paginator = resident_paginator_class(request.GET)(residents.order_by("area_path", "name", "id"), 50)
+    page = paginator.get_page(request.GET.get("page"))
     template = "registry/_resident_rows.html" if request.headers.get("HX-Request") else "registry/resident_list.html"
     return render(request, template, {
         "filter": filterset, "page": page, "may_create": request.user.has_perm_anywhere(CHANGE_RESIDENT),

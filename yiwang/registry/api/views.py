@@ -6,7 +6,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from yiwang.core.api import conflict_response
+from yiwang.core.api import Pagination, conflict_response
 from yiwang.geography.models import Area, AreaLevel
 
 from .. import selectors, services
@@ -17,6 +17,7 @@ from ..filtersets import (
     OrganisationFilterSet,
     ResidentFilterSet,
     SituationLogFilterSet,
+    resident_paginator_class,
 )
 from ..models import Household, HouseholdMember, Resident, SpecialGroup
 from ..permissions import ADD_SITUATION, CHANGE_RESIDENT, VIEW_RESIDENT
@@ -53,16 +54,37 @@ def _edit(request, obj, output):
     return Response({"status": "applied", "record": output(obj).data})
 
 
+class ResidentPagination(Pagination):
+    """With `?q=` the count stops at 1,000 (`count_capped` says there are more): see CappedCountPaginator."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.django_paginator_class = resident_paginator_class(request.query_params)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_capped"] = getattr(self.page.paginator, "capped", False)
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["count_capped"] = {"type": "boolean"}
+        return schema
+
+
 class ResidentViewSet(viewsets.ReadOnlyModelViewSet):
     """Residents of the caller's areas, masked. POST creates (staff); PATCH edits or proposes."""
 
     serializer_class = ResidentOutput
     filterset_class = ResidentFilterSet
+    pagination_class = ResidentPagination
 
     def get_queryset(self):
-        residents = selectors.resident_list_visible_to(self.request.user).select_related("grid").order_by("id")
-        # Lists show what ResidentOutput shows: no ciphertexts, no grid boundary JSON.
-        return residents.only(*selectors.SEARCH_FIELDS) if self.action in ("list", "search") else residents
+        residents = selectors.resident_list_visible_to(self.request.user).order_by("id")
+        # Lists load what ResidentOutput shows: no ciphertexts, no grid (its code is the area path).
+        if self.action in ("list", "search"):
+            return residents.only(*selectors.SEARCH_FIELDS)
+        return residents.select_related("grid")
 
     def retrieve(self, request, *args, **kwargs):
         resident = self.get_object()
@@ -102,7 +124,8 @@ class ResidentViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["get"])
     def search(self, request):
         """Name, pinyin (full or initials), ID number, phone, address or special group; scoped."""
-        limit = min(int(request.query_params.get("limit", 20) or 20), 100)
+        limit = request.query_params.get("limit", "")
+        limit = min(int(limit), 100) if limit.isdigit() and int(limit) > 0 else 20
         hits = selectors.resident_search(request.user, request.query_params.get("q", ""), limit=limit)
         return Response(ResidentOutput(list(hits), many=True).data)
 

@@ -74,30 +74,105 @@ def test_household_list_query_count_does_not_grow_with_rows(world, api_for, djan
 
 @pytest.mark.parametrize("query", ["ly", "刘洋", "13812345678"])
 def test_api_search_query_count_does_not_grow_with_hits(world, api_for, django_assert_num_queries, query):
-    """Search joins the grid (no query per hit) and loads only displayed columns: a fixed number of
-    queries however many people match: one per search stage (initials, then full pinyin; special-group
-    name, then name prefix, then address prefix; phone hash), none per hit."""
+    """A fixed number of queries however many people match: one per search stage taken (initials, then
+    full pinyin; name prefix, then address prefix; phone hash), none per hit, no grid join."""
     grids = [world.tree.grid_a1, world.tree.grid_a2]
     for i in range(6):
         make_resident(grids[i % 2], "刘洋", phone="13812345678")
     api = api_for(world.people.staff)
     url = reverse("api:resident-search")
-    api.get(url, {"q": query})  # warm per-process caches (content types, grid lookup)
-    expected = {"ly": 2, "刘洋": 3, "13812345678": 1}[query]
-    with django_assert_num_queries(expected):
+    api.get(url, {"q": query})  # warm per-process caches (special-group names)
+    expected = {"ly": 2, "刘洋": 2, "13812345678": 1}[query]
+    with django_assert_num_queries(expected) as captured:
         body = api.get(url, {"q": query}).json()
     assert len(body) == 6
     assert {x["grid_code"] for x in body} == {world.tree.grid_a1.code, world.tree.grid_a2.code}
     assert all(x["phone_masked"] == "138****5678" for x in body)
+    # Each stage stops at the limit while walking its index: no ORDER BY over the matches, no join.
+    assert all("ORDER BY" not in q["sql"] and "JOIN" not in q["sql"] for q in captured.captured_queries)
 
 
-def test_api_list_search_query_count(world, api_for, django_assert_num_queries):
-    """?q= on the list: search ids (one query per stage, keys only), COUNT over those ids, one page."""
+def test_api_search_stops_at_the_first_stage_that_fills_the_limit(world, api_for, django_assert_num_queries):
+    for _i in range(3):
+        make_resident(world.tree.grid_a1, "刘洋")
+    make_resident(world.tree.grid_a1, "王五", address="刘洋路1号")
+    api = api_for(world.people.staff)
+    url = reverse("api:resident-search")
+    api.get(url, {"q": "刘洋"})
+    with django_assert_num_queries(1):
+        assert len(api.get(url, {"q": "刘洋", "limit": 3}).json()) == 3
+    names = [x["name"] for x in api.get(url, {"q": "刘洋", "limit": 10}).json()]
+    assert names == ["刘洋", "刘洋", "刘洋", "王五"]  # name matches first, then addresses
+    assert api.get(url, {"q": "刘洋", "limit": "x"}).status_code == 200  # a bad limit falls back to 20
+
+
+def test_api_search_by_special_group_name_is_scoped(world, api_for):
+    from yiwang.registry.models import ResidentTag, SpecialGroup
+
+    group = SpecialGroup.objects.get(code="elderly_alone")
+    mine = make_resident(world.tree.grid_a1, "赵老")
+    theirs = make_resident(world.tree.grid_b1, "钱老")
+    for r in (mine, theirs):
+        ResidentTag.objects.create(resident=r, group=group, area_path=r.area_path, visit_interval_days=7)
+    url = reverse("api:resident-search")
+    assert [x["id"] for x in api_for(world.people.staff).get(url, {"q": group.name}).json()] == [mine.pk]
+    assert [x["id"] for x in api_for(world.people.outsider).get(url, {"q": group.name}).json()] == [theirs.pk]
+
+
+def test_api_list_search_is_one_query_with_a_count(world, api_for, django_assert_num_queries):
+    """?q= on the list: the search predicate goes into the list query itself (scope + predicate + order +
+    limit), beside one count of the matches; the outsider's list finds none of them."""
     for _i in range(6):
         make_resident(world.tree.grid_a1, "刘洋")
+    make_resident(world.tree.grid_a1, "王五", address="刘洋路1号")
     make_resident(world.tree.grid_b1, "刘洋")
     api = api_for(world.people.staff)
     api.get(reverse("api:resident-list"), {"q": "刘洋"})
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(2):
         body = api.get(reverse("api:resident-list"), {"q": "刘洋"}).json()
-    assert body["count"] == 6 and all(x["grid_code"] == world.tree.grid_a1.code for x in body["results"])
+    assert body["count"] == 7 and body["count_capped"] is False
+    assert all(x["grid_code"] == world.tree.grid_a1.code for x in body["results"])
+    assert [x["id"] for x in body["results"]] == sorted(x["id"] for x in body["results"])  # the list's order
+    outsider = api_for(world.people.outsider).get(reverse("api:resident-list"), {"q": "刘洋"}).json()
+    assert outsider["count"] == 1 and outsider["results"][0]["grid_code"] == world.tree.grid_b1.code
+
+
+def test_api_list_search_count_stops_at_the_cap_and_pages_still_work(world, api_for, monkeypatch):
+    from yiwang.registry.filtersets import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "cap", 4)
+    made = [make_resident(world.tree.grid_a1, "刘洋").pk for _i in range(6)]
+    api = api_for(world.people.staff)
+    first = api.get(reverse("api:resident-list"), {"q": "ly", "page_size": 2}).json()
+    assert first["count"] == 4 and first["count_capped"] is True and first["next"]
+    second = api.get(reverse("api:resident-list"), {"q": "ly", "page_size": 2, "page": 2}).json()
+    assert [x["id"] for x in first["results"] + second["results"]] == made[:4]
+    # Without a search the count is exact.
+    plain = api.get(reverse("api:resident-list"), {"page_size": 2}).json()
+    assert plain["count"] == 6 and plain["count_capped"] is False
+
+
+def test_resident_output_reads_fields_as_the_model_serializer_would(world):
+    """ResidentOutput reads its fields directly (speed); the generic ModelSerializer representation
+    is the reference, for a full row and for a search row (only SEARCH_FIELDS loaded)."""
+    import datetime as dt
+
+    from rest_framework import serializers
+
+    from yiwang.geography.tests.factories import BuildingFactory
+    from yiwang.registry.api.serializers import ResidentOutput
+    from yiwang.registry.models import Resident
+    from yiwang.registry.selectors import SEARCH_FIELDS
+    from yiwang.registry.tests.factories import make_dwelling
+
+    dwelling = make_dwelling(BuildingFactory(grid=world.tree.grid_a1))
+    full = make_resident(world.tree.grid_a1, "刘洋", phone="13812345678", dwelling=dwelling, occupation="教师",
+                         birth=dt.date(1990, 2, 3))
+    bare = make_resident(world.tree.grid_a2, "王五", id_no="", birth=None)
+    for resident in (full, bare):
+        for row in (Resident.objects.get(pk=resident.pk), Resident.objects.only(*SEARCH_FIELDS).get(pk=resident.pk)):
+            generic = serializers.ModelSerializer.to_representation(ResidentOutput(), row)
+            assert ResidentOutput(row).data == generic
+            assert list(ResidentOutput(row).data) == ResidentOutput.Meta.fields
+    assert ResidentOutput(full).data["birth_date"] == full.birth_date.isoformat()
+    assert ResidentOutput(full).data["updated_at"].startswith(str(full.updated_at.year))

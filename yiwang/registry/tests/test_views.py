@@ -127,3 +127,24 @@ def test_staff_tags_with_helper_and_starts_household(world, client_for):
     assert tag.helper == world.people.grid_worker and tag.visit_interval_days == 10
     response = client_for(world.people.staff).post(url, {"action": "new_household", "number": "A-9"})
     assert response.status_code == 302 and r.memberships.get().relation == "head"
+
+
+def test_resident_list_search_uses_the_shared_filter_and_a_capped_count(world, client_for, monkeypatch):
+    """The page filters with the API's FilterSet (every match, not a first batch of ids) and, for a
+    search, counts up to the cap and says there are more; the outsider's page finds none of them."""
+    from yiwang.registry.filtersets import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "cap", 60)
+    for _i in range(70):
+        make_resident(world.tree.grid_a1, "刘洋")
+    make_resident(world.tree.grid_a2, "张三")
+    client = client_for(world.people.staff)
+    listing = client.get(reverse("registry:resident_list"), {"q": "ly"})
+    page = listing.context["page"]
+    assert page.paginator.count == 60 and page.paginator.capped and page.paginator.num_pages == 2
+    assert "超过 60 条" in listing.content.decode() and "张三" not in listing.content.decode()
+    assert len(client.get(reverse("registry:resident_list"), {"q": "ly", "page": 2}).context["page"]) == 10
+    plain = client.get(reverse("registry:resident_list")).context["page"].paginator
+    assert plain.count == 71 and not getattr(plain, "capped", False)
+    outsider = client_for(world.people.outsider).get(reverse("registry:resident_list"), {"q": "ly"})
+    assert outsider.context["page"].paginator.count == 0
