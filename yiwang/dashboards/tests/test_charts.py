@@ -15,7 +15,7 @@ from yiwang.dashboards import selectors as S
 from yiwang.dashboards.rollups import local_day, rollup_rebuild
 
 from .factories import T0, report
-from .test_rollups import _bounds, _period, busy  # noqa: F401 (busy is a fixture)
+from .test_rollups import _bounds, _period
 
 CLOSING = [Action.CLOSE, Action.RESOLVE_ON_SPOT]
 

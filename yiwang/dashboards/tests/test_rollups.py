@@ -8,12 +8,11 @@ import pytest
 from django.core.management import call_command
 
 from yiwang.cases.selectors import indicators_for
-from yiwang.cases.workflow import Action
 from yiwang.dashboards import selectors as S
 from yiwang.dashboards.models import COUNTERS, DailyRollup, DailyTotal, OpenCount, WorkerDaily
 from yiwang.dashboards.rollups import rollup_rebuild
 
-from .factories import GRID_C1, T0, act, full_loop, report
+from .factories import T0, report
 
 REFERENCE = {  # dashboard counter -> indicators_for field
     "intake": "received", "responded": "responded_on_time", "rated": "rated", "solved": "solved",
@@ -34,24 +33,6 @@ def _snapshot():
             rows(OpenCount, ["area_path", "category_id", "department_id", "state", "overdue", "supervision"], ["n"]),
             rows(WorkerDaily, ["user_id", "area_path", "day"], ["reported", "verified", "verified_on_time",
                                                                 "on_the_spot"]))
-
-
-@pytest.fixture
-def busy(world, cats, django_capture_on_commit_callbacks):
-    """A week of cases in communities A and C moved through the workflow with refreshes on commit."""
-    p = world.people
-    with django_capture_on_commit_callbacks(execute=True):
-        full_loop(world, cats, at=T0, rating=3)
-        full_loop(world, cats, at=T0 + timedelta(hours=2), rating=2)
-        full_loop(world, cats, at=T0 + timedelta(days=1), rating=1, late=True)
-        full_loop(world, cats, at=T0 + timedelta(days=2), rating=None)
-        c = full_loop(world, cats, at=T0 + timedelta(days=1), where=GRID_C1, rating=3,
-                      verifier=p.dispatcher_district, reporter=p.admin)
-        open_case = report(world, cats, at=T0 + timedelta(days=3))
-        act(open_case, p.admin, Action.SUPERVISE, T0 + timedelta(days=3, hours=1), mark="red")
-        report(world, cats, at=T0 + timedelta(days=3, hours=2), category=cats.noise)
-        report(world, cats, at=T0 + timedelta(days=3, hours=3), resolve_on_spot=True, comment="当场处理")
-    return c
 
 
 def _period():
