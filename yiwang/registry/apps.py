@@ -18,13 +18,16 @@ class RegistryConfig(AppConfig):
         p.grant_registry_permissions()
         group = {"group": "registry"}
         register_nav("registry", _("Residents"), "registry:resident_list", p.VIEW_RESIDENT, order=20, **group)
-        register_nav("registry_search", _("Search"), "registry:search", p.VIEW_RESIDENT, order=21, **group)
+        register_nav("households", _("Households"), "registry:household_list", p.VIEW_RESIDENT, order=21, **group)
+        register_nav("dwellings", _("Dwellings"), "registry:dwelling_list", p.VIEW_RESIDENT, order=22, **group)
+        register_nav("rentals", _("Rentals"), "registry:rental_list", p.VIEW_RESIDENT, order=23, **group)
+        register_nav("registry_search", _("Search"), "registry:search", p.VIEW_RESIDENT, order=24, **group)
         register_nav("organisations", _("Organisations"), "registry:organisation_list", p.VIEW_ORGANISATION,
-                     order=22, **group)
-        register_nav("components", _("Components"), "registry:component_list", p.VIEW_COMPONENT, order=23, **group)
-        register_nav("situation", _("Situation log"), "registry:situation_list", p.ADD_SITUATION, order=24, **group)
-        register_nav("change_requests", _("Change requests"), "registry:change_request_list", p.VIEW_RESIDENT,
                      order=25, **group)
+        register_nav("components", _("Components"), "registry:component_list", p.VIEW_COMPONENT, order=26, **group)
+        register_nav("situation", _("Situation log"), "registry:situation_list", p.ADD_SITUATION, order=27, **group)
+        register_nav("change_requests", _("Change requests"), "registry:change_request_list", p.VIEW_RESIDENT,
+                     order=28, **group)
         register_area_panel("registry_needs", needs_panel, order=20)
         # Reference data comes from a data migration, but transactional tests (and `flush`) empty
         # every table; flush emits post_migrate, so put the reference data back there.
