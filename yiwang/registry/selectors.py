@@ -7,6 +7,7 @@ import re
 import time
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -203,6 +204,15 @@ def forget_special_group_names(**_kwargs) -> None:
     _group_names = (0.0, frozenset())
 
 
+def _starts_with(field: str, prefix: str) -> Q:
+    """`field` begins with `prefix`, answered from the field's index on every backend. SQLite cannot use
+    an index for LIKE (case-insensitive there), so it gets the equivalent range of its binary order:
+    prefix <= value < prefix + the highest code point. PostgreSQL keeps LIKE (pattern-ops indexes)."""
+    if connection.vendor == "sqlite":
+        return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + "\U0010ffff"})
+    return Q(**{f"{field}__startswith": prefix})
+
+
 def _search_stages(actor, query: str) -> list[Q]:
     """What a query is matched against, in order of preference; each predicate is index-backed."""
     text = re.sub(r"\s+", "", query or "")
@@ -216,12 +226,12 @@ def _search_stages(actor, query: str) -> list[Q]:
     lowered = text.lower()
     if re.fullmatch(r"[a-z]+", lowered):
         if len(lowered) <= 4:
-            return [Q(name_initials__startswith=lowered), Q(name_pinyin__startswith=lowered)]
-        return [Q(name_pinyin__startswith=lowered)]
+            return [_starts_with("name_initials", lowered), _starts_with("name_pinyin", lowered)]
+        return [_starts_with("name_pinyin", lowered)]
     if text in special_group_names():
         tags = tag_list_visible_to(actor).filter(group__name=text, until__isnull=True)
         return [Q(pk__in=tags.values("resident_id"))]
-    return [Q(name__startswith=text), Q(address__startswith=text)]
+    return [_starts_with("name", text), _starts_with("address", text)]
 
 
 def resident_search_q(actor, query: str) -> Q:

@@ -176,3 +176,20 @@ def test_resident_output_reads_fields_as_the_model_serializer_would(world):
             assert list(ResidentOutput(row).data) == ResidentOutput.Meta.fields
     assert ResidentOutput(full).data["birth_date"] == full.birth_date.isoformat()
     assert ResidentOutput(full).data["updated_at"].startswith(str(full.updated_at.year))
+
+
+def test_prefix_search_is_a_prefix_on_every_backend(world, api_for):
+    """Name, pinyin and initials match as prefixes (SQLite by index range, PostgreSQL by LIKE), and
+    wildcard characters in the query are literal."""
+    for name in ("刘洋", "刘洋洋", "刘", "王刘洋"):
+        make_resident(world.tree.grid_a1, name)
+    api = api_for(world.people.staff)
+
+    def names(q):
+        return sorted(x["name"] for x in api.get(reverse("api:resident-search"), {"q": q}).json())
+
+    assert names("刘洋") == ["刘洋", "刘洋洋"]
+    assert names("刘") == ["刘", "刘洋", "刘洋洋"]
+    assert names("ly") == ["刘洋", "刘洋洋"] and names("LY") == ["刘洋", "刘洋洋"]
+    assert names("liuyang") == ["刘洋", "刘洋洋"]
+    assert names("刘%") == [] and names("刘_") == []
