@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from yiwang.cases.models import Case, Category
 from yiwang.cases.selectors import case_list_visible_to
 from yiwang.cases.workflow import OPEN_STATES
+from yiwang.core.prepared import PreparedQuery
 from yiwang.geography.models import Area, AreaLevel
 
 from .grading import grade, grading, score
@@ -138,8 +139,31 @@ def rates(c: dict) -> dict:
     }
 
 
-def _open_q(area: Area, **filters):
-    return OpenCount.objects.filter(area_path=area.path, **filters)
+# -- the endpoints' reads, compiled once per process ----------------------------------------------
+# Building a queryset's SQL costs the ORM about 0.6 ms, more than these indexed reads take to run; they
+# run on every dashboard request (core.prepared). Markers are values no real request uses.
+_PATH = (DailyTotal._meta.get_field("area_path"), "#area#")
+_START, _END, _TODAY = ((DailyTotal._meta.get_field("day"), dt.date(1901, 1, day)) for day in (2, 3, 4))
+
+_TOTALS = PreparedQuery(  # trend: one row per day
+    lambda path, start, end: DailyTotal.objects.filter(area_path=path, day__gte=start, day__lte=end)
+    .order_by().values("day", *COUNTERS), path=_PATH, start=_START, end=_END)
+_TOTALS_AND_TODAY = PreparedQuery(  # tiles: the period's days and today
+    lambda path, start, end, today: DailyTotal.objects.filter(Q(day__gte=start, day__lte=end) | Q(day=today),
+                                                              area_path=path).order_by().values("day", *COUNTERS),
+    path=_PATH, start=_START, end=_END, today=_TODAY)
+_OPEN = PreparedQuery(  # tiles: at most six rows (overdue x supervision mark), index-only
+    lambda path: OpenCount.objects.filter(area_path=path).values("overdue", "supervision").annotate(n=Sum("n"))
+    .order_by(), path=_PATH)
+_VERSIONS = PreparedQuery(  # PostgreSQL only (xmin): see _past_days_version
+    lambda path, start, end: DailyTotal.objects.filter(area_path=path, day__gte=start, day__lte=end)
+    .annotate(version=RawSQL("xmin::text", [])).order_by("day").values("day", "version"),
+    path=_PATH, start=_START, end=_END)
+_CATEGORY_SUMS = PreparedQuery(  # index-only through dailyrollup_area_day_cat on PostgreSQL
+    lambda path, start, end: DailyRollup.objects.filter(area_path=path, day__gte=start, day__lte=end)
+    .values("category_id").annotate(intake=Sum("intake"), closed=Sum("closed"), overdue_closed=Sum("overdue_closed"))
+    .order_by(), path=_PATH, start=_START, end=_END)
+_CATEGORY_TREE = PreparedQuery(lambda: Category.objects.order_by().values("id", "parent_id", "code", "name"))
 
 
 # -- tiles, trend, categories ---------------------------------------------------------------------
@@ -150,22 +174,18 @@ def indicators(area: Area, period: Period, *, today: dt.date | None = None) -> d
     today = today or timezone.localdate()
     # At most MAX_DAYS + 1 rows; summed here because thirteen FILTER aggregates cost the ORM more to
     # build than the database takes to answer (measured: 27 ms against 14 ms per call).
-    rows = (DailyTotal.objects.filter(Q(day__gte=period.start, day__lte=period.end) | Q(day=today),
-                                      area_path=area.path).values_list("day", *COUNTERS))
     counts, today_intake = dict.fromkeys(COUNTERS, 0), 0
-    for day, *values in rows:
-        if period.start <= day <= period.end:
-            for counter, value in zip(COUNTERS, values, strict=True):
-                counts[counter] += value
-        if day == today:
-            today_intake = values[0]  # COUNTERS[0] is intake
-    # At most six rows (overdue x supervision mark), summed here: cheaper to build than FILTER aggregates.
+    for row in _TOTALS_AND_TODAY.rows(path=area.path, start=period.start, end=period.end, today=today):
+        if period.start <= row["day"] <= period.end:
+            for counter in COUNTERS:
+                counts[counter] += row[counter]
+        if row["day"] == today:
+            today_intake = row["intake"]
     opens = {"open_now": 0, "overdue_now": 0, "supervised_now": 0}
-    for overdue, supervision, n in (_open_q(area).values_list("overdue", "supervision")
-                                    .annotate(n=Sum("n")).order_by()):
-        opens["open_now"] += n
-        opens["overdue_now"] += n if overdue else 0
-        opens["supervised_now"] += n if supervision else 0
+    for row in _OPEN.rows(path=area.path):
+        opens["open_now"] += row["n"]
+        opens["overdue_now"] += row["n"] if row["overdue"] else 0
+        opens["supervised_now"] += row["n"] if row["supervision"] else 0
     return {
         "area": area_summary(area), "period": {"start": period.start, "end": period.end, "days": period.days},
         "counts": counts, "rates": rates(counts),
@@ -176,9 +196,7 @@ def indicators(area: Area, period: Period, *, today: dt.date | None = None) -> d
 
 
 def trend(area: Area, period: Period) -> dict:
-    rows = {r["day"]: r for r in DailyTotal.objects.filter(area_path=area.path, day__gte=period.start,
-                                                            day__lte=period.end)
-            .values("day", *COUNTERS)}
+    rows = {r["day"]: r for r in _TOTALS.rows(path=area.path, start=period.start, end=period.end)}
     days, series = [], {k: [] for k in ("intake", "closed", "overdue_closed", "response_rate", "satisfaction_rate")}
     day = period.start
     while day <= period.end:
@@ -196,8 +214,7 @@ def trend(area: Area, period: Period) -> dict:
 
 def _category_tops() -> dict[int, tuple[int, str, str]]:
     """Each category's top-level ancestor (itself for a top): id -> (top id, code, name)."""
-    cats = {pk: (parent_id, code, name) for pk, parent_id, code, name
-            in Category.objects.values_list("id", "parent_id", "code", "name").order_by()}
+    cats = {r["id"]: (r["parent_id"], r["code"], r["name"]) for r in _CATEGORY_TREE.rows()}
     tops = {}
     for pk in cats:
         node = pk
@@ -208,11 +225,9 @@ def _category_tops() -> dict[int, tuple[int, str, str]]:
 
 
 def _category_sums(area: Area, start: dt.date, end: dt.date) -> list[tuple[int, int, int, int]]:
-    """(category id, intake, closed, closed late) of the area over the days [start, end] (index-only on
-    PostgreSQL through dailyrollup_area_day_cat)."""
-    return list(DailyRollup.objects.filter(area_path=area.path, day__gte=start, day__lte=end)
-                .values_list("category_id").annotate(Sum("intake"), Sum("closed"), Sum("overdue_closed"))
-                .order_by())
+    """(category id, intake, closed, closed late) of the area over the days [start, end]."""
+    return [(r["category_id"], r["intake"], r["closed"], r["overdue_closed"])
+            for r in _CATEGORY_SUMS.rows(path=area.path, start=start, end=end)]
 
 
 def _past_days_version(area: Area, start: dt.date, end: dt.date) -> str | None:
@@ -224,9 +239,8 @@ def _past_days_version(area: Area, start: dt.date, end: dt.date) -> str | None:
     new version (a vanished row changes the list too). Cheap: at most one index row per day."""
     if connection.vendor != "postgresql":
         return None
-    rows = (DailyTotal.objects.filter(area_path=area.path, day__gte=start, day__lte=end)
-            .annotate(version=RawSQL("xmin::text", [])).order_by("day").values_list("day", "version"))
-    return hashlib.blake2b(repr(list(rows)).encode(), digest_size=16).hexdigest()
+    rows = [(r["day"], r["version"]) for r in _VERSIONS.rows(path=area.path, start=start, end=end)]
+    return hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()
 
 
 def categories(area: Area, period: Period, *, limit: int = 12, today: dt.date | None = None) -> dict:
