@@ -15,7 +15,8 @@ every 15 minutes) rebuilds today and yesterday in full, which also covers rows w
 bulk_create (demo and benchmark loaders), and `manage.py rollup_rebuild` rebuilds any period.
 
 Cost: a refresh is one transaction of about a dozen short statements. Its queries are compiled once
-per process (`_Prepared`), the shared ancestor rows (district, subdistrict) are written last and in
+per process (core.prepared: building the recount's thirteen filtered aggregates cost 6 ms, running it
+1 ms), the shared ancestor rows (district, subdistrict) are written last and in
 key order, so concurrent refreshes hold their row locks briefly and never wait on each other in a cycle.
 """
 
@@ -23,15 +24,15 @@ import datetime as dt
 import logging
 import zlib
 from collections import defaultdict
-from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Count, Field, Q, QuerySet
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from yiwang.cases.models import Case, CaseStep
 from yiwang.cases.workflow import OPEN_STATES, Action, State
+from yiwang.core.prepared import PreparedQuery
 
 from .models import COUNTERS, DailyRollup, DailyTotal, OpenCount, WorkerDaily
 
@@ -121,73 +122,31 @@ def count_steps(steps, group: list[str]) -> dict[tuple, dict[str, int]]:
     return _nonzero(_count_query(steps, group), group)
 
 
-class _Prepared:
-    """An ORM query compiled to SQL once per process and database vendor, then run with new values.
-
-    The refresh runs after every case move, and compiling its queries (the recount has thirteen
-    filtered aggregates) cost several times the CPU of running them (measured on SQLite: 6 ms to
-    build the recount, 1 ms to run it). `build` makes the queryset from marker values; their
-    positions among the compiled parameters are found once and filled with the real values, prepared
-    by the same model fields, so the database receives exactly what the ORM would have sent.
-    """
-
-    def __init__(self, build: Callable[..., QuerySet], **markers: tuple[Field, object]):
-        self.build = build
-        self.markers = markers
-        self._compiled: dict[str, tuple] = {}
-
-    def _compile(self) -> tuple:
-        queryset = self.build(**{name: marker for name, (_field, marker) in self.markers.items()})
-        sql, params = queryset.query.get_compiler(connection=connection).as_sql()
-        positions = {}
-        for name, (field, marker) in self.markers.items():
-            prepared = field.get_db_prep_value(marker, connection, prepared=False)
-            positions[name] = [i for i, value in enumerate(params) if value == prepared]
-            if not positions[name]:
-                raise RuntimeError(f"{name} is not a parameter of the compiled query")
-        columns = [*queryset.query.values_select, *queryset.query.annotation_select]
-        return sql, list(params), positions, columns
-
-    def rows(self, **values) -> list[dict]:
-        compiled = self._compiled.get(connection.vendor)
-        if compiled is None:
-            compiled = self._compiled[connection.vendor] = self._compile()
-        sql, params, positions, columns = compiled
-        params = list(params)
-        for name, value in values.items():
-            prepared = self.markers[name][0].get_db_prep_value(value, connection, prepared=False)
-            for i in positions[name]:
-                params[i] = prepared
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-
-
 _PATH = (CaseStep._meta.get_field("area_path"), "\x1fgrid\x1f")
 _START = (CaseStep._meta.get_field("at"), dt.datetime(1901, 1, 1, tzinfo=dt.UTC))
 _END = (CaseStep._meta.get_field("at"), dt.datetime(1902, 2, 2, tzinfo=dt.UTC))
 _DAY = (DailyRollup._meta.get_field("day"), dt.date(1903, 3, 3))
 OPEN_KEY = ["category_id", "department_id", "state", "overdue", "supervision"]
 
-_GRID_DAY_COUNTS = _Prepared(
+_GRID_DAY_COUNTS = PreparedQuery(
     lambda path, start, end: _count_query(CaseStep.objects.filter(area_path=path, at__gte=start, at__lt=end),
                                           ["case__category_id", "department_id"]),
     path=_PATH, start=_START, end=_END)
-_GRID_WORKER_COUNTS = _Prepared(
+_GRID_WORKER_COUNTS = PreparedQuery(
     lambda path, start, end: CaseStep.objects.filter(area_path=path, at__gte=start, at__lt=end, actor__isnull=False,
                                                      action__in=WORKER_ACTIONS)
     .values("actor_id").annotate(**{name: Count("id", filter=q) for name, q in WORKER_METRICS.items()}),
     path=_PATH, start=_START, end=_END)
-_GRID_OPEN_COUNTS = _Prepared(
+_GRID_OPEN_COUNTS = PreparedQuery(
     lambda path: Case.objects.filter(area_path=path, state__in=[s.value for s in OPEN_STATES])
     .values(*OPEN_KEY).annotate(n=Count("id")),
     path=_PATH)
-_STORED_GRID_DAY = _Prepared(
+_STORED_GRID_DAY = PreparedQuery(
     lambda path, day: DailyRollup.objects.filter(area_path=path, day=day).values("category_id", "department_id",
                                                                                   *COUNTERS),
     path=_PATH, day=_DAY)
-_STORED_GRID_OPEN = _Prepared(lambda path: OpenCount.objects.filter(area_path=path).values(*OPEN_KEY, "n"),
-                              path=_PATH)
+_STORED_GRID_OPEN = PreparedQuery(lambda path: OpenCount.objects.filter(area_path=path).values(*OPEN_KEY, "n"),
+                                  path=_PATH)
 
 
 def _open_key(row: dict) -> tuple:
