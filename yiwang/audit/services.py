@@ -32,11 +32,12 @@ def area_path_of(obj) -> str:
     return str(value)
 
 
-def audit_record(*, actor, action: str, obj=None, changes: dict | None = None, area_path: str | None = None,
-                 reason: str = "", object_repr: str | None = None) -> AuditEvent:
-    """Append one audit event. `changes` maps field -> [old, new] (or any JSON-able detail)."""
+def audit_event(*, actor, action: str, obj=None, changes: dict | None = None, area_path: str | None = None,
+                reason: str = "", object_repr: str | None = None) -> AuditEvent:
+    """The audit event `audit_record` writes, unsaved: services writing several at once pass them to
+    `audit_record_many` (one INSERT)."""
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=actor if authenticated else None,
         actor_label=(actor.get_username() if authenticated else "system")[:150],
         action=action,
@@ -48,6 +49,20 @@ def audit_record(*, actor, action: str, obj=None, changes: dict | None = None, a
         reason=reason[:300],
         ip=client_ip(),
     )
+
+
+def audit_record(*, actor, action: str, obj=None, changes: dict | None = None, area_path: str | None = None,
+                 reason: str = "", object_repr: str | None = None) -> AuditEvent:
+    """Append one audit event. `changes` maps field -> [old, new] (or any JSON-able detail)."""
+    event = audit_event(actor=actor, action=action, obj=obj, changes=changes, area_path=area_path, reason=reason,
+                        object_repr=object_repr)
+    event.save()
+    return event
+
+
+def audit_record_many(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Append several events made by `audit_event`, in order, with one INSERT."""
+    return AuditEvent.objects.bulk_create(events) if events else []
 
 
 def field_changes(instance, data: dict) -> dict:

@@ -4,6 +4,7 @@ Any app may call
 
     notify(user=u, kind="cases.dispatched", title=..., body=..., link=..., dedupe_key="case:7:dispatch:3")
     notify(phone="13800000000", kind="cases.public_step", title=..., channels=("sms",), dedupe_key=...)
+    notify_many([{"user_id": 7, "kind": ..., "title": ..., "dedupe_key": ...}, ...])   # one INSERT
 
 `dedupe_key` is unique: calling twice with the same key returns the first notification and sends
 nothing again. A user always gets the inbox entry; each external channel becomes a
@@ -68,19 +69,15 @@ def backend_for(channel: str):
     return import_string(paths[channel])()
 
 
-def notify(*, user=None, phone: str = "", email: str = "", kind: str, title: str, body: str = "", link: str = "",
-           channels: tuple[str, ...] = (), dedupe_key: str) -> Notification:
-    """Record one notification (idempotent on dedupe_key) and queue its external deliveries."""
-    existing = Notification.objects.filter(dedupe_key=dedupe_key).first()
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():
-            notification = Notification.objects.create(
-                user=user, **pii.sealed_columns("phone", phone, kind="phone"), email=email, kind=kind, title=str(title)[:200], body=str(body),
-                link=link[:300], dedupe_key=dedupe_key[:200])
-    except IntegrityError:
-        return Notification.objects.get(dedupe_key=dedupe_key[:200])
+def _notification(*, user=None, user_id=None, phone: str = "", email: str = "", kind: str, title: str, body: str = "",
+                  link: str = "", dedupe_key: str, channels: tuple[str, ...] = ()) -> Notification:
+    """The unsaved row (its `channels` become deliveries once it is saved, see _queue_deliveries)."""
+    return Notification(user_id=user.pk if user is not None else user_id,
+                        **pii.sealed_columns("phone", phone, kind="phone"), email=email, kind=kind,
+                        title=str(title)[:200], body=str(body), link=link[:300], dedupe_key=dedupe_key[:200])
+
+
+def _queue_deliveries(notification: Notification, channels, phone: str, email: str) -> None:
     for channel in channels:
         if channel == "sms" and not phone:
             continue
@@ -90,7 +87,46 @@ def notify(*, user=None, phone: str = "", email: str = "", kind: str, title: str
         from .tasks import deliver_notification
 
         enqueue_on_commit(deliver_notification, delivery.pk)
+
+
+def notify(*, user=None, user_id: int | None = None, phone: str = "", email: str = "", kind: str, title: str,
+           body: str = "", link: str = "", channels: tuple[str, ...] = (), dedupe_key: str) -> Notification:
+    """Record one notification (idempotent on dedupe_key) and queue its external deliveries."""
+    existing = Notification.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            notification = _notification(user=user, user_id=user_id, phone=phone, email=email, kind=kind, title=title,
+                                         body=body, link=link, dedupe_key=dedupe_key)
+            notification.save()
+    except IntegrityError:
+        return Notification.objects.get(dedupe_key=dedupe_key[:200])
+    _queue_deliveries(notification, channels, phone, email)
     return notification
+
+
+def notify_many(notices: list[dict]) -> None:
+    """Record several notifications (each a dict of `notify` arguments) with one INSERT.
+
+    The outcome is that of calling `notify` for each in order: a repeated dedupe key keeps its first
+    notice, and when a key is already taken in the database, each notice goes through `notify`."""
+    unique: dict[str, dict] = {}
+    for notice in notices:
+        unique.setdefault(notice["dedupe_key"][:200], notice)
+    if not unique:
+        return
+    rows = [_notification(**notice) for notice in unique.values()]
+    try:
+        with transaction.atomic():
+            Notification.objects.bulk_create(rows)
+    except IntegrityError:
+        for notice in unique.values():
+            notify(**notice)
+        return
+    for row, notice in zip(rows, unique.values(), strict=True):
+        if notice.get("channels"):
+            _queue_deliveries(row, notice["channels"], notice.get("phone", ""), notice.get("email", ""))
 
 
 def deliver(delivery_id: int) -> str:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.accounts.models import Department, Membership
-from yiwang.audit.services import audit_record
+from yiwang.audit.services import audit_event, audit_record_many
 from yiwang.core import pii
 from yiwang.geography.models import Area, AreaLevel, Building
 from yiwang.geography.spatial import grid_for_point
@@ -38,7 +38,7 @@ from .models import (
     PhoneVerification,
     new_tracking_code,
 )
-from .notifications import notify
+from .notifications import notify, notify_many
 from .permissions import ADD_CASE, DISPATCH_CASE, VERIFY_CASE, covers, handler_department_ids
 from .photos import ProcessedPhoto, process_photos
 from .workflow import (
@@ -146,39 +146,64 @@ def _record_step(case: Case, *, action, from_state, actor, now, comment="", reas
         reason_code=reason_code, rating=rating, data=data or {}, public=public, external_id=external_id)
 
 
-def _level_staff(case: Case, perm_role: str = "dispatcher"):
+def _level_staff_ids(case: Case, perm_role: str = "dispatcher") -> list[int]:
     """Users holding `perm_role` on the area that holds the case at its current level."""
     path = case.area_path[:LEVEL_PATH_LENGTH[min(case.level, 3)]]
-    return [m.user for m in Membership.objects.filter(role=perm_role, active=True, area__path=path)
-            .select_related("user")]
+    return list(Membership.objects.filter(role=perm_role, active=True, area__path=path)
+                .values_list("user_id", flat=True))
 
 
-def _notify_step(case: Case, step: CaseStep) -> None:
+class _Outbox:
+    """The audit rows and notifications of one service call, inserted at its end with one statement
+    each: intake with its automatic acceptance (and dispatch) makes two or three steps, and writing
+    them row by row was most of its cost. `followers` are loaded at most once per call."""
+
+    def __init__(self, case: Case, followers: list[CaseFollower] | None = None):
+        self.case = case
+        self._followers = followers
+        self.audit: list = []
+        self.notices: list[dict] = []
+
+    def followers(self) -> list[CaseFollower]:
+        if self._followers is None:
+            self._followers = list(self.case.followers.all())
+        return self._followers
+
+    def flush(self) -> None:
+        audit_record_many(self.audit)
+        notify_many(self.notices)
+        self.audit, self.notices = [], []
+
+
+def _step_notices(case: Case, step: CaseStep, outbox: _Outbox) -> list[dict]:
     """Tell followers of public steps, handlers of dispatch and supervision, centres of escalation."""
     link = f"/cases/{case.pk}/"
     title = _("%(category)s (%(code)s): %(action)s") % {"category": case.category.name, "code": case.tracking_code,
-                                                         "action": step.get_action_display()}
+                                                         "action": Action(step.action).label}
+    notices = []
     transition = TRANSITIONS.get(step.action)
     if step.action == Action.CREATE or (transition and transition.public):
-        for follower in case.followers.all():
+        for follower in outbox.followers():
             if follower.user_id:
-                notify(user=follower.user, kind="cases.public_step", title=title, body=case.get_state_display(),
-                       link=link, dedupe_key=f"case:{case.pk}:step:{step.pk}:u{follower.user_id}")
+                notices.append({"user_id": follower.user_id, "kind": "cases.public_step", "title": title,
+                                "body": case.get_state_display(), "link": link,
+                                "dedupe_key": f"case:{case.pk}:step:{step.pk}:u{follower.user_id}"})
             elif follower.phone_hash:
-                notify(phone=pii.decrypt(follower.phone_cipher), kind="cases.public_step", title=title,
-                       body=_("Follow it at /cases/track/%(code)s/") % {"code": case.tracking_code},
-                       channels=("sms",), dedupe_key=f"case:{case.pk}:step:{step.pk}:p{follower.phone_hash}")
+                notices.append({"phone": pii.decrypt(follower.phone_cipher), "kind": "cases.public_step",
+                                "title": title, "channels": ("sms",),
+                                "body": _("Follow it at /cases/track/%(code)s/") % {"code": case.tracking_code},
+                                "dedupe_key": f"case:{case.pk}:step:{step.pk}:p{follower.phone_hash}"})
+    user_ids = []
     if step.action in (Action.DISPATCH, Action.SUPERVISE, Action.APPROVE_EXTENSION, Action.DENY_EXTENSION,
                        Action.VERIFY_FAIL) and case.department_id:
-        for membership in Membership.objects.filter(role="handler", active=True, department_id=case.department_id
-                                                    ).select_related("user"):
-            notify(user=membership.user, kind=f"cases.{step.action}", title=title, body=step.comment, link=link,
-                   dedupe_key=f"case:{case.pk}:step:{step.pk}:u{membership.user_id}")
+        user_ids += Membership.objects.filter(role="handler", active=True, department_id=case.department_id
+                                              ).values_list("user_id", flat=True)
     if step.action in (Action.ESCALATE, Action.REQUEST_EXTENSION, Action.RETURN, Action.REPORT_BACK,
                        Action.CREATE, Action.REOPEN):
-        for user in _level_staff(case):
-            notify(user=user, kind=f"cases.{step.action}", title=title, body=step.comment, link=link,
-                   dedupe_key=f"case:{case.pk}:step:{step.pk}:u{user.pk}")
+        user_ids += _level_staff_ids(case)
+    notices += [{"user_id": user_id, "kind": f"cases.{step.action}", "title": title, "body": step.comment,
+                 "link": link, "dedupe_key": f"case:{case.pk}:step:{step.pk}:u{user_id}"} for user_id in user_ids]
+    return notices
 
 
 # -- phone verification (public intake) -----------------------------------------------------------
@@ -256,6 +281,18 @@ def _resolve_grid(lon, lat) -> Area:
     return grid
 
 
+def _replayed(scope: str, key: str) -> Case | None:
+    """The case an earlier request with this idempotency key made, marked `replayed`; None if none did.
+    (Looked up by primary key first: nearly every request is new, and that probe is the cheaper query.)"""
+    pk = next(iter(Case.objects.filter(idempotency_scope=scope, idempotency_key=key).values_list("pk", flat=True)[:1]),
+              None)
+    if pk is None:
+        return None
+    case = Case.objects.select_related("category", "grid", "department").get(pk=pk)
+    case.replayed = True
+    return case
+
+
 def case_create(*, actor, channel: str, category, lon, lat, description: str, photos=(), idempotency_key: str = "",
                 address: str = "", building=None, reporter_name: str = "", reporter_phone: str = "",
                 handling_mode: str = "", resolve_on_spot: bool = False, comment: str = "", now=None) -> Case:
@@ -274,11 +311,9 @@ def case_create(*, actor, channel: str, category, lon, lat, description: str, ph
         raise PermissionDenied
     scope = f"u{actor.pk}" if authenticated else personal.public_idempotency_scope(reporter_phone)
     key = (idempotency_key or "").strip()[:64]
-    if key:
-        existing = Case.objects.filter(idempotency_scope=scope, idempotency_key=key).first()
-        if existing is not None:
-            existing.replayed = True
-            return existing
+    existing = _replayed(scope, key) if key else None
+    if existing is not None:
+        return existing
     errors = {}
     description = (description or "").strip()
     if not description:
@@ -315,7 +350,7 @@ def case_create(*, actor, channel: str, category, lon, lat, description: str, ph
     mode = category.mode(handling_mode)
     try:
         with transaction.atomic():
-            case = Case.objects.create(
+            case = Case(
                 tracking_code=tracking_code_new(), channel=channel, category=category, handling_mode=mode.get("code", ""),
                 grid=grid, area_path=grid.path, lon=float(lon), lat=float(lat),
                 address=(address or (building.address if building else ""))[:200], building=building,
@@ -328,25 +363,28 @@ def case_create(*, actor, channel: str, category, lon, lat, description: str, ph
             step = _record_step(case, action=Action.CREATE, from_state="", actor=actor, now=now,
                                 data={"channel": channel})
             _save_photos(case, step, processed, now)
-            if authenticated:
-                CaseFollower.objects.get_or_create(case=case, user=actor)
-            personal.follower_add_phone(case, personal.sealed_phone(case, "reporter_phone"))
-            audit_record(actor=actor, action="cases.create", obj=case,
-                         changes={"category": category.code, "channel": channel, "grid": grid.path})
-            _notify_step(case, step)
-            if resolve_on_spot:
+            # A new case has no followers yet: insert them rather than get_or_create each.
+            followers = [CaseFollower(case=case, user=actor)] if authenticated else []
+            if case.reporter_phone_hash:
+                followers.append(CaseFollower(case=case, **personal.sealed_phone(case, "reporter_phone")))
+            outbox = _Outbox(case, CaseFollower.objects.bulk_create(followers))
+            outbox.audit.append(audit_event(actor=actor, action="cases.create", obj=case,
+                                            changes={"category": category.code, "channel": channel,
+                                                     "grid": grid.path}))
+            outbox.notices += _step_notices(case, step, outbox)
+            # The case was inserted by this transaction, so no one else can see or lock it yet: the
+            # automatic acceptance (a system move) needs neither a lock nor a version check.
+            if channel in AUTO_ACCEPT_CHANNELS and authenticated and not resolve_on_spot:
+                case = _move(case, TRANSITIONS[Action.ACCEPT], actor=None, system=True, now=now, outbox=outbox,
+                             comment=_("Accepted automatically: recorded by staff."))
+            outbox.flush()
+            if resolve_on_spot:  # the reporter's own move: checked like any other
                 case = case_act(actor=actor, case=case, action=Action.RESOLVE_ON_SPOT, expected_version=case.version,
                                 comment=comment or description, now=now)
-            elif channel in AUTO_ACCEPT_CHANNELS and authenticated:
-                case = case_act(actor=None, case=case, action=Action.ACCEPT, expected_version=case.version, now=now,
-                                system=True, comment=_("Accepted automatically: recorded by staff."))
     except IntegrityError:
-        if not key:
-            raise
-        existing = Case.objects.filter(idempotency_scope=scope, idempotency_key=key).first()
+        existing = _replayed(scope, key) if key else None
         if existing is None:
             raise
-        existing.replayed = True
         return existing
     case.replayed = False
     return case
@@ -428,43 +466,58 @@ def case_act(*, actor, case: Case, action: str, expected_version: int | None, co
                                               % {"action": Action(action).label, "state": locked.get_state_display()}]})
         if not system and not actor_can(actor, locked, transition.capability, tracking_code=tracking_code):
             raise PermissionDenied(_("This step is not yours to take on this case."))
-        from_state = locked.state
-        old_deadline = locked.deadline
-        on_time = (now <= old_deadline) if (old_deadline and transition.target) else None
-        data: dict = {}
-        step_deadline = None
-        if transition.target:
-            locked.state = transition.target
-        effect = _EFFECTS.get(action)
-        if effect:
-            result = effect(locked, now=now, comment=comment, reason_code=reason_code, department=department,
-                            mark=mark, days=days, rating=rating, merged_into=merged_into, responsible=responsible,
-                            actor=actor)
-            if result:
-                data.update(result.get("data", {}))
-                on_time = result.get("on_time", on_time)
-                step_deadline = result.get("deadline")
-        locked.version += 1
-        locked.save()
-        step = _record_step(locked, action=action, from_state=from_state, actor=None if system else actor, now=now,
-                            comment=comment, reason_code=reason_code, on_time=on_time,
-                            rating=int(rating) if rating else None, data=data, public=transition.public,
-                            external_id=external_id, deadline=step_deadline)
-        _save_photos(locked, step, processed, now)
-        audit_record(actor=None if system else actor, action=f"cases.{action}", obj=locked,
-                     changes={"state": [from_state, locked.state], **({"data": data} if data else {})},
-                     reason=comment[:300])
-        _notify_step(locked, step)
-        if action in (Action.ACCEPT, Action.REOPEN):
-            rule = dispatch_rule_for(locked.category, locked.area_path)
-            if rule and rule.auto and rule.department_id and rule.department.active:
-                locked = case_act(actor=None, case=locked, action=Action.DISPATCH, expected_version=locked.version,
-                                  department=rule.department, now=now, system=True,
-                                  comment=_("Dispatched automatically by rule."))
-            elif rule and rule.level and rule.level < locked.level:
-                locked.level = rule.level
-                locked.save(update_fields=["level"])
+        outbox = _Outbox(locked)
+        locked = _move(locked, transition, actor=actor, system=system, now=now, outbox=outbox, comment=comment,
+                       reason_code=reason_code, department=department, mark=mark, days=days, rating=rating,
+                       merged_into=merged_into, responsible=responsible, processed=processed,
+                       external_id=external_id)
+        outbox.flush()
     return locked
+
+
+def _move(case: Case, transition, *, actor, system: bool, now, outbox: _Outbox, comment: str = "",
+          reason_code: str = "", department=None, mark: str = "", days=None, rating=None, merged_into=None,
+          responsible: str = "", processed=(), external_id: str = "") -> Case:
+    """Make one checked move on a case whose row this transaction holds (locked by case_act, or just
+    inserted by case_create): effect, new version, step, photos; audit rows and notifications go to
+    `outbox`. Acceptance and reopening then apply the dispatch rule (an automatic dispatch is one
+    more move in the same transaction)."""
+    action = transition.action
+    from_state = case.state
+    old_deadline = case.deadline
+    on_time = (now <= old_deadline) if (old_deadline and transition.target) else None
+    data: dict = {}
+    step_deadline = None
+    if transition.target:
+        case.state = transition.target
+    effect = _EFFECTS.get(action)
+    if effect:
+        result = effect(case, now=now, comment=comment, reason_code=reason_code, department=department, mark=mark,
+                        days=days, rating=rating, merged_into=merged_into, responsible=responsible, actor=actor)
+        if result:
+            data.update(result.get("data", {}))
+            on_time = result.get("on_time", on_time)
+            step_deadline = result.get("deadline")
+    case.version += 1
+    case.save()
+    step = _record_step(case, action=action, from_state=from_state, actor=None if system else actor, now=now,
+                        comment=comment, reason_code=reason_code, on_time=on_time,
+                        rating=int(rating) if rating else None, data=data, public=transition.public,
+                        external_id=external_id, deadline=step_deadline)
+    _save_photos(case, step, processed, now)
+    outbox.audit.append(audit_event(actor=None if system else actor, action=f"cases.{action}", obj=case,
+                                    changes={"state": [from_state, case.state], **({"data": data} if data else {})},
+                                    reason=comment[:300]))
+    outbox.notices += _step_notices(case, step, outbox)
+    if action in (Action.ACCEPT, Action.REOPEN):
+        rule = dispatch_rule_for(case.category, case.area_path)
+        if rule and rule.auto and rule.department_id and rule.department.active:
+            return _move(case, TRANSITIONS[Action.DISPATCH], actor=None, system=True, now=now, outbox=outbox,
+                         department=rule.department, comment=_("Dispatched automatically by rule."))
+        if rule and rule.level and rule.level < case.level:
+            case.level = rule.level
+            case.save(update_fields=["level"])
+    return case
 
 
 # Effects: each adjusts the locked case for one action and may return step data / on_time / deadline.

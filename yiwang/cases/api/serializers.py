@@ -1,5 +1,7 @@
 """Input/Output serializers for the cases API."""
 
+import copy
+
 from rest_framework import serializers
 
 from ..models import Case, CaseStep, Category, Channel, Notification
@@ -40,7 +42,21 @@ class StepOutput(serializers.ModelSerializer):
                   "on_time", "comment", "reason_code", "rating", "data", "attachments"]
 
 
-class CaseOutput(serializers.ModelSerializer):
+class FieldsBuiltOnce:
+    """A ModelSerializer builds its fields from the model for every object it serializes, which was a
+    tenth of an intake request's CPU. Build them once per class; each instance binds its own shallow
+    copies (an unbound field holds only its configuration, which serializing never changes)."""
+
+    def get_fields(self):
+        cls = type(self)
+        fields = cls.__dict__.get("_fields_built_once")
+        if fields is None:
+            fields = super().get_fields()
+            cls._fields_built_once = fields
+        return {name: copy.copy(field) for name, field in fields.items()}
+
+
+class CaseOutput(FieldsBuiltOnce, serializers.ModelSerializer):
     category = serializers.CharField(source="category.code")
     category_name = serializers.CharField(source="category.name")
     grid = serializers.CharField(source="grid.path")
