@@ -18,6 +18,8 @@ Bench/CLI fast path: `import_residents_from_path(path, actor=..., duplicate_mode
 import datetime as dt
 import hashlib
 import io
+import queue
+import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -39,7 +41,7 @@ from yiwang.core.tasks import enqueue_on_commit
 from yiwang.geography.models import Area, AreaLevel
 
 from . import records
-from .models import Gender, ImportJob, Resident, ResidentTag, SpecialGroup
+from .models import Gender, IdType, ImportJob, Resident, ResidentStatus, ResidentTag, SpecialGroup
 from .permissions import IMPORT, REVEAL_PII
 from .services import can
 from .xlsx import ParseError, SheetValues
@@ -137,6 +139,7 @@ class RowResult:
     values: dict | None = None  # cleaned, ready to store
     errors: list[tuple[str, str]] = field(default_factory=list)  # (column header, message)
     id_hash: str = ""
+    insert: tuple = ()  # the INSERT_COLUMNS values, prepared by the reader thread for the import
 
 
 def _open(path: str) -> SheetValues:
@@ -272,6 +275,63 @@ def _existing(hashes: list[str]) -> dict[str, tuple[int, str]]:
             .values_list("id_hash", "id", "area_path")}
 
 
+_END = object()
+
+
+def _read_ahead(rows: Iterator[RowResult], *, prepare=None, size: int = 500,
+                depth: int = 4) -> Iterator[list[RowResult]]:
+    """`rows` in lists of `size`, read and validated by a thread of their own, up to `depth` lists
+    ahead; `prepare(row)` is called there on each valid row.
+
+    While the caller waits on the database (the duplicate lookup, COPY finishing its index updates,
+    the tags) the next rows are parsed and validated: the database server works on the other core
+    instead of after Python. The thread touches no database (RowReader loads its grids and groups
+    before); it speaks the caller's language, and its exceptions are raised in the caller.
+    """
+    lists: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    language = translation.get_language()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                lists.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            with translation.override(language):
+                chunk: list[RowResult] = []
+                for row in rows:
+                    if prepare is not None and row.values is not None:
+                        prepare(row)
+                    chunk.append(row)
+                    if len(chunk) >= size:
+                        if not put(chunk):
+                            return
+                        chunk = []
+                put(chunk)
+                put(_END)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, which raises it
+            put(exc)
+        finally:
+            rows.close()
+
+    reader = threading.Thread(target=read, name="registry-import-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := lists.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+
+
 class ErrorReport:
     """An xlsx listing each bad row and why, written as rows arrive (write_only: constant memory)."""
 
@@ -340,18 +400,19 @@ def import_job_check(job: ImportJob) -> ImportJob:
         batch.clear()
 
     try:
-        for row in reader.rows():
-            total += 1
-            if row.values is None:
-                invalid += 1
-                report.add(row, row.errors)
-                continue
-            valid += 1
-            if len(preview) < 10:
-                preview.append(_preview_row(row))
-            batch.append(row)
-            if len(batch) >= BATCH_SIZE:
-                flush()
+        for chunk in _read_ahead(reader.rows()):
+            for row in chunk:
+                total += 1
+                if row.values is None:
+                    invalid += 1
+                    report.add(row, row.errors)
+                    continue
+                valid += 1
+                if len(preview) < 10:
+                    preview.append(_preview_row(row))
+                batch.append(row)
+                if len(batch) >= BATCH_SIZE:
+                    flush()
         flush()
     except FileProblem as exc:
         job.state, job.message = ImportJob.State.FAILED, " ".join(exc.messages)
@@ -475,14 +536,17 @@ def import_residents_from_path(path: str, *, actor, duplicate_mode: str = "skip"
         if progress:
             progress(done)
 
+    now = timezone.now()
+    stamp = now if connection.vendor == "postgresql" else connection.ops.adapt_datetimefield_value(now)
     with transaction.atomic():
-        for row in reader.rows():
-            if row.values is None:
-                result.invalid += 1
-                continue
-            batch.append(row)
-            if len(batch) >= BATCH_SIZE:
-                flush()
+        for chunk in _read_ahead(reader.rows(), prepare=_prepare_insert(stamp)):
+            for row in chunk:
+                if row.values is None:
+                    result.invalid += 1
+                    continue
+                batch.append(row)
+                if len(batch) >= BATCH_SIZE:
+                    flush()
         flush()
         audit_record(actor=actor, action="resident.import", obj=job,
                      area_path=_common_path(reader.grids) if job is None else _common_path(reader.grids),
@@ -503,30 +567,54 @@ def _common_path(grids: dict) -> str:
     return prefix
 
 
-COPY_COLUMNS = ["grid_id", "area_path", "name", "name_pinyin", "name_initials", "gender", "birth_date", "ethnicity",
-                "id_type", "id_cipher", "id_hash", "id_masked", "phone_cipher", "phone_hash", "phone_masked",
-                "hukou_type", "education", "occupation", "political_status", "address", "status", "note", "version",
-                "created_at", "updated_at"]
+# Every column a new resident's row gets (the rest are nullable); created_at and updated_at come last.
+INSERT_COLUMNS = ["grid_id", "area_path", "name", "name_pinyin", "name_initials", "gender", "birth_date", "ethnicity",
+                  "id_type", "id_cipher", "id_hash", "id_masked", "phone_cipher", "phone_hash", "phone_masked",
+                  "hukou_type", "education", "occupation", "political_status", "address", "status", "note", "version",
+                  "created_at", "updated_at"]
+
+
+def _stored_columns(row: RowResult) -> dict:
+    """A valid row as resident columns: personal data encrypted, hashed and masked, pinyin keys."""
+    v = row.values
+    grid = v["grid"]
+    full, initials = records.pinyin_keys(v["name"])
+    number = v["id_number"]  # its keyed hash was computed during validation
+    return {"grid_id": grid.pk, "area_path": grid.path, "name": v["name"], "name_pinyin": full,
+            "name_initials": initials, "gender": v.get("gender", ""), "birth_date": v.get("birth_date"),
+            "ethnicity": v.get("ethnicity") or "汉族", "id_type": IdType.ID_CARD, "id_cipher": pii.encrypt(number),
+            "id_hash": row.id_hash, "id_masked": pii.mask_id_number(number),
+            **records.pii_columns("phone", v.get("phone", "")), "hukou_type": v.get("hukou_type") or "registered",
+            "education": v.get("education", ""), "occupation": v.get("occupation", ""),
+            "political_status": v.get("political_status") or "masses", "address": v.get("address", ""),
+            "status": ResidentStatus.ACTIVE, "note": "", "version": 1}
+
+
+def _prepare_insert(stamp):
+    """What the reader thread does to each valid row for _insert_new: its INSERT_COLUMNS values
+    (encryption and hashing happen there, beside the parsing, not while the database waits)."""
+    def prepare(row: RowResult) -> None:
+        columns = _stored_columns(row)
+        row.insert = tuple(columns[name] for name in INSERT_COLUMNS[:-2]) + (stamp, stamp)
+    return prepare
 
 
 def _insert_new(rows: list[RowResult]) -> list[tuple[int, str, list]]:
-    """Insert new people; returns (pk, area_path, groups) for those with special-group tags.
-
-    On PostgreSQL the rows go through COPY (no per-row model instances or SQL compilation: the
-    import's hot path); elsewhere through bulk_create.
-    """
+    """Insert new people from their prepared columns; returns (pk, area_path, groups) for those with
+    special-group tags. No model instances or per-row SQL compilation (the import's hot path):
+    PostgreSQL gets COPY, other databases one executemany INSERT."""
     if not rows:
         return []
-    if connection.vendor != "postgresql":
-        created = Resident.objects.bulk_create([_resident_from(row) for row in rows], batch_size=BATCH_SIZE)
-        return [(r.pk, r.area_path, row.values["tags"]) for r, row in zip(created, rows, strict=True)
-                if row.values["tags"]]
-    now = timezone.now()
-    table = Resident._meta.db_table
+    table = connection.ops.quote_name(Resident._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(name) for name in INSERT_COLUMNS)
     with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {table} ({', '.join(COPY_COLUMNS)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(_copy_tuple(row, now))
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row.insert)
+        else:
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(INSERT_COLUMNS))})",
+                               [row.insert for row in rows])
     tagged = {row.id_hash: row for row in rows if row.values["tags"]}
     if not tagged:
         return []
@@ -534,29 +622,8 @@ def _insert_new(rows: list[RowResult]) -> list[tuple[int, str, list]]:
     return [(pk, path, tagged[h].values["tags"]) for pk, path, h in found]
 
 
-def _copy_tuple(row: RowResult, now) -> tuple:
-    v = row.values
-    grid = v["grid"]
-    full, initials = records.pinyin_keys(v["name"])
-    phone_cols = records.pii_columns("phone", v.get("phone", ""))
-    number = v["id_number"]  # its keyed hash was computed during validation
-    return (grid.pk, grid.path, v["name"], full, initials, v.get("gender", ""), v.get("birth_date"),
-            v.get("ethnicity") or "汉族", "id_card", pii.encrypt(number), row.id_hash, pii.mask_id_number(number),
-            phone_cols["phone_cipher"], phone_cols["phone_hash"], phone_cols["phone_masked"],
-            v.get("hukou_type") or "registered", v.get("education", ""), v.get("occupation", ""),
-            v.get("political_status") or "masses", v.get("address", ""), "active", "", 1, now, now)
-
-
 def _resident_from(row: RowResult) -> Resident:
-    v = row.values
-    grid = v["grid"]
-    full, initials = records.pinyin_keys(v["name"])
-    return Resident(grid_id=grid.pk, area_path=grid.path, name=v["name"], name_pinyin=full, name_initials=initials,
-                    gender=v.get("gender", ""), birth_date=v.get("birth_date"), ethnicity=v.get("ethnicity") or "汉族",
-                    hukou_type=v.get("hukou_type") or "registered", education=v.get("education", ""),
-                    occupation=v.get("occupation", ""), political_status=v.get("political_status") or "masses",
-                    address=v.get("address", ""), **records.pii_columns("id_number", v["id_number"]),
-                    **records.pii_columns("phone", v.get("phone", "")))
+    return Resident(**_stored_columns(row))
 
 
 def _merge(pairs: list[tuple[int, RowResult]]) -> list[tuple[int, str, RowResult]]:

@@ -1,5 +1,6 @@
 import datetime as dt
 import io
+import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -183,3 +184,157 @@ def test_import_function_for_benchmarks(world, tmp_path):
     result = excel.import_residents_from_path(str(path), actor=world.people.staff)
     assert (result.created, result.invalid) == (30, 1)
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+# -- the fast reader and the write path ------------------------------------------------------------
+
+def _born(year, month, day, serial, gender="M"):
+    return pii.make_id_number("141102", dt.date(year, month, day), serial, gender)
+
+
+def golden_rows(world):
+    """One of each kind of cell people send: text, numbers, dates as dates and as text, numbers stored
+    as text, empty cells, a formula, an ID number typed as a number, an in-file duplicate."""
+    g = world.tree.grid_a1
+    first = _born(1950, 3, 8, 11, "F")
+    return [
+        row("张 三", first, g, gender="女", birth_date=dt.datetime(1950, 3, 8), phone="13812345678", hukou_type="户籍",
+            education="本科", occupation="教师", political_status="党员", address="永宁路1号", tags="独居老人"),
+        row("李四", _born(1980, 5, 17, 12), g, birth_date="1980/05/17", phone=13912345678, ethnicity="回族",
+            hukou_type="流动人口", tags="独居老人，残疾人"),
+        row("Wang五", _born(2001, 12, 30, 13), g),
+        row("数字号", 141102198001010013, g),
+        row("公式", _born(1990, 1, 2, 14), g, occupation="=1+1"),
+        row("日期", _born(1990, 1, 3, 15), g, birth_date="03/01/1990"),
+        [None] * len(excel.COLUMNS),
+        row("重复", first, g),
+    ]
+
+
+def _report(job):
+    return list(load_workbook(job.error_report.path).active.iter_rows(values_only=True)) if job.error_report else []
+
+
+def _openpyxl_rows(self):
+    """SheetValues.rows as openpyxl reads the sheet (the reference the fast reader must match)."""
+    wb = load_workbook(self.archive.filename, read_only=True, data_only=False)
+    ws = wb.worksheets[0]
+    ws.reset_dimensions()
+    yield from ws.iter_rows(values_only=True)
+    wb.close()
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["inline strings", "shared strings"])
+def test_dry_run_is_the_same_as_with_openpyxl_reading(world, media, monkeypatch, tmp_path, shared):
+    from yiwang.registry.tests.test_xlsx import as_shared_strings
+    from yiwang.registry.xlsx import SheetValues
+
+    content = xlsx(golden_rows(world))
+    if shared:
+        (tmp_path / "inline.xlsx").write_bytes(content)
+        content = as_shared_strings(tmp_path / "inline.xlsx", tmp_path / "shared.xlsx").read_bytes()
+    fast = upload(world.people.staff, content)
+    monkeypatch.setattr(SheetValues, "rows", _openpyxl_rows)
+    reference = upload(world.people.staff, content)
+    assert (fast.rows_total, fast.rows_valid, fast.rows_invalid) == (7, 3, 4)
+    assert (fast.rows_total, fast.rows_valid, fast.rows_invalid, fast.rows_duplicate, fast.preview) == \
+        (reference.rows_total, reference.rows_valid, reference.rows_invalid, reference.rows_duplicate,
+         reference.preview)
+    assert _report(fast) == _report(reference)
+    assert [r[:2] for r in _report(fast)[1:]] == [(5, "身份证号"), (6, "职业"), (7, "出生日期"), (9, "身份证号")]
+
+
+def test_import_stores_each_kind_of_cell_as_before(world, media, django_capture_on_commit_callbacks):
+    job = upload(world.people.staff, xlsx(golden_rows(world)))
+    with django_capture_on_commit_callbacks(execute=True):
+        excel.import_job_confirm(actor=world.people.staff, job=job, duplicate_mode="skip")
+    job.refresh_from_db()
+    assert job.state == "done" and job.created_count == 3
+    stored = {r.name: r for r in Resident.objects.all()}
+    assert set(stored) == {"张三", "李四", "Wang五"}
+    g = world.tree.grid_a1
+    common = {"grid_id": g.pk, "area_path": g.path, "id_type": "id_card", "status": "active", "note": "",
+              "version": 1, "dwelling_id": None}
+    expected = {
+        "张三": {"name_pinyin": "zhangsan", "name_initials": "zs", "gender": "F", "birth_date": dt.date(1950, 3, 8),
+                "ethnicity": "汉族", "hukou_type": "registered", "education": "bachelor", "occupation": "教师",
+                "political_status": "cpc", "address": "永宁路1号", "phone_masked": "138****5678",
+                "id_masked": "141102********" + _born(1950, 3, 8, 11, "F")[-4:]},
+        "李四": {"name_pinyin": "lisi", "name_initials": "ls", "gender": "M", "birth_date": dt.date(1980, 5, 17),
+                "ethnicity": "回族", "hukou_type": "floating", "education": "", "occupation": "",
+                "political_status": "masses", "address": "", "phone_masked": "139****5678"},
+        "Wang五": {"name_pinyin": "wangwu", "name_initials": "ww", "gender": "M", "birth_date": dt.date(2001, 12, 30),
+                  "ethnicity": "汉族", "hukou_type": "registered", "phone_masked": "", "phone_hash": "",
+                  "phone_cipher": ""},
+    }
+    for name, fields in expected.items():
+        resident = stored[name]
+        assert {k: getattr(resident, k) for k in {**common, **fields}} == {**common, **fields}, name
+        number = pii.decrypt(resident.id_cipher)
+        assert resident.id_hash == pii.search_hash(number, kind="id") and resident.created_at is not None
+    assert pii.decrypt(stored["张三"].id_cipher) == _born(1950, 3, 8, 11, "F")
+    assert pii.decrypt(stored["李四"].phone_cipher) == "13912345678"
+    assert stored["李四"].phone_hash == pii.search_hash("13912345678", kind="phone")
+    tags = sorted(ResidentTag.objects.values_list("resident__name", "group__name", "area_path"))
+    assert tags == [("张三", "独居老人", g.path), ("李四", "残疾人", g.path), ("李四", "独居老人", g.path)]
+
+
+def _numbered_file(tmp_path, world, count: int, *, tags_every: int = 7):
+    g = world.tree.grid_a1
+    path = tmp_path / f"rows-{count}.xlsx"
+    path.write_bytes(xlsx([row(f"人{i}", _born(1960 + i % 40, 1 + i % 12, 1 + i % 28, i % 100, "MF"[i % 2]), g,
+                               phone=f"139{i:08d}", tags="独居老人" if i % tags_every == 0 else "")
+                           for i in range(count)]))
+    return str(path)
+
+
+def test_import_queries_grow_with_chunks_not_rows(world, tmp_path, monkeypatch):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(count: int) -> int:
+        path = _numbered_file(tmp_path, world, count)
+        with CaptureQueriesContext(db) as captured:
+            result = excel.import_residents_from_path(path, actor=world.people.staff)
+        assert result.created == count
+        Resident.objects.all().delete()
+        return len(captured)
+
+    queries(5)  # the actor's memberships are loaded once
+    assert queries(500) == queries(50)  # one chunk each
+    monkeypatch.setattr(excel, "BATCH_SIZE", 100)
+    one, three, five = queries(100), queries(300), queries(500)
+    per_chunk = (five - one) / 4
+    assert three - one == 2 * per_chunk and 0 < per_chunk <= 5  # lookup, insert, tagged ids, current tags, tags
+
+
+def test_a_problem_found_by_the_reader_thread_stops_the_import_and_stores_nothing(world, tmp_path, monkeypatch):
+    monkeypatch.setattr(excel, "BATCH_SIZE", 10)
+    path = _numbered_file(tmp_path, world, 60)
+    with override_settings(YIWANG_IMPORT_MAX_ROWS=45), pytest.raises(excel.FileProblem) as exc:
+        excel.import_residents_from_path(path, actor=world.people.staff)
+    assert "45" in exc.value.messages[0]
+    assert Resident.objects.count() == 0 and ResidentTag.objects.count() == 0
+
+
+@pytest.mark.parametrize("language,needle", [("zh-hans", "校验位"), ("en", "check digit")])
+def test_reader_thread_speaks_the_users_language(world, media, language, needle):
+    from django.utils import translation
+
+    with translation.override(language):
+        job = upload(world.people.staff, xlsx([row("坏号", "141102198001010010", world.tree.grid_a1)]))
+    assert needle in _report(job)[1][2]
+
+
+def test_sheet_damaged_further_in_gets_a_clear_message(world, media):
+    content = xlsx([row(f"人{i}", id_number(), world.tree.grid_a1) for i in range(3)])
+    source = zipfile.ZipFile(io.BytesIO(content))
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: data.index(b'<row r="3"')] + b'<row r="3"><c r="A3" t="inlineStr"><is>'
+            target.writestr(item, data)
+    job = upload(world.people.staff, damaged.getvalue())
+    assert job.state == "failed" and "damaged" in job.message or "损坏" in job.message
