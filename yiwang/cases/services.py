@@ -97,8 +97,11 @@ _CATEGORY_BY_CODE = PreparedQuery(
     lambda code: Category.objects.filter(code=code).values(
         *_attnames(Category), has_children=Exists(Category.objects.filter(parent=OuterRef("pk")))),
     code=_marker(Category, "code", "\x1fcode"))
+# The unique index on (scope, key) is partial (keys not empty): the query repeats its condition, else
+# SQLite does not use it (nor PostgreSQL when it cannot prove the key is not empty) and scans every case.
 _CASE_BY_IDEMPOTENCY_KEY = PreparedQuery(
-    lambda scope, key: Case.objects.filter(idempotency_scope=scope, idempotency_key=key).values("pk"),
+    lambda scope, key: Case.objects.filter(idempotency_scope=scope, idempotency_key=key)
+    .exclude(idempotency_key="").order_by().values("pk"),
     scope=_marker(Case, "idempotency_scope", "\x1fscope"), key=_marker(Case, "idempotency_key", "\x1fkey"))
 _DISPATCHERS_AT = PreparedQuery(
     lambda path: Membership.objects.filter(role="dispatcher", active=True, area__path=path).values("user_id"),
