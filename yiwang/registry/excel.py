@@ -81,6 +81,8 @@ ALIASES = {
     "political_status": {"群众": "masses", "中共党员": "cpc", "党员": "cpc", "中共预备党员": "cpc_probationary",
                          "预备党员": "cpc_probationary", "共青团员": "cyl", "团员": "cyl", "民主党派": "other_party"},
 }
+# Typed as numbers in Excel, read as text.
+TEXT_KEYS = frozenset({"id_number", "phone", "grid_code"})
 EXAMPLE_ROW = ["张三", "141102198001010013", "男", "1980-01-01", "汉族", "13812345678", "户籍", "高中", "个体",
                "群众", "141102001001001", "离石区永宁路1号1单元101室", "独居老人"]
 
@@ -213,20 +215,23 @@ class RowReader:
     def _validate(self, number: int, raw, mapping: dict[int, str]) -> RowResult:
         result = RowResult(number=number, raw=list(raw))
         data = {}
+        width = len(raw)
         for index, key in mapping.items():
-            value = raw[index] if index < len(raw) else None
+            value = raw[index] if index < width else None
             if isinstance(value, str):
                 value = value.strip()
-                if value.startswith("="):
+                if value[:1] == "=":
                     result.errors.append((HEADER_OF[key], _("The cell starts with “=”; formulas are not accepted, "
                                                             "type the value itself.")))
                     continue
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            if key in ALIASES and isinstance(value, str):
-                value = ALIASES[key].get(value, value)
-            if key in ("id_number", "phone", "grid_code") and value is not None and not isinstance(value, str):
-                value = str(value)
+                aliases = ALIASES.get(key)
+                if aliases is not None:
+                    value = aliases.get(value, value)
+            elif value is not None:
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                if key in TEXT_KEYS:
+                    value = str(value)
             data[key] = value
         if not data.get("id_number"):
             result.errors.append((HEADER_OF["id_number"], _("The ID number is required.")))
