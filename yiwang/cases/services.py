@@ -25,7 +25,7 @@ from yiwang.audit.services import audit_event, audit_record_many
 from yiwang.core import pii
 from yiwang.core.prepared import PreparedQuery, instance_from_row
 from yiwang.geography.models import Area, AreaLevel, Building
-from yiwang.geography.spatial import grid_for_point
+from yiwang.geography.spatial import grid_id_for_point
 
 from . import personal, workcal
 from .models import (
@@ -110,6 +110,10 @@ _HANDLERS_OF = PreparedQuery(
     lambda department_id: Membership.objects.filter(role="handler", active=True, department_id=department_id)
     .values("user_id"),
     department_id=_marker(Membership, "department_id", -7301))
+# The grid a point falls in, without its boundary (a polygon of hundreds of points, parsed for nothing).
+_GRID_BY_PK = PreparedQuery(
+    lambda pk: Area.objects.filter(pk=pk).values(*(n for n in _attnames(Area) if n != "boundary")),
+    pk=_marker(Area, "id", -7303))
 _DEPARTMENT_COLUMNS = ("id", "name", "code", "active")
 _RULE_BY_PK = PreparedQuery(
     lambda pk: DispatchRule.objects.filter(pk=pk).values(*_attnames(DispatchRule),
@@ -321,7 +325,9 @@ def _resolve_grid(lon, lat) -> Area:
         raise ValidationError({"location": [_("Give the location as longitude and latitude.")]}) from None
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise ValidationError({"location": [_("Give the location as longitude and latitude.")]})
-    grid = grid_for_point(lon, lat)
+    grid_id = grid_id_for_point(lon, lat)
+    rows = _GRID_BY_PK.rows(pk=grid_id) if grid_id else []
+    grid = instance_from_row(Area, rows[0]) if rows else None
     if grid is None:
         raise ValidationError({"location": [_("This location (%(lon).5f, %(lat).5f) is outside every grid of the "
                                               "district. Move the marker inside the district.")
@@ -522,6 +528,10 @@ def case_act(*, actor, case: Case, action: str, expected_version: int | None, co
     return locked
 
 
+def _column_values(case: Case) -> dict:
+    return {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields if not f.primary_key}
+
+
 def _move(case: Case, transition, *, actor, system: bool, now, outbox: _Outbox, comment: str = "",
           reason_code: str = "", department=None, mark: str = "", days=None, rating=None, merged_into=None,
           responsible: str = "", processed=(), external_id: str = "") -> Case:
@@ -530,6 +540,7 @@ def _move(case: Case, transition, *, actor, system: bool, now, outbox: _Outbox, 
     `outbox`. Acceptance and reopening then apply the dispatch rule (an automatic dispatch is one
     more move in the same transaction)."""
     action = transition.action
+    before = _column_values(case)
     from_state = case.state
     old_deadline = case.deadline
     on_time = (now <= old_deadline) if (old_deadline and transition.target) else None
@@ -546,7 +557,8 @@ def _move(case: Case, transition, *, actor, system: bool, now, outbox: _Outbox, 
             on_time = result.get("on_time", on_time)
             step_deadline = result.get("deadline")
     case.version += 1
-    case.save()
+    after = _column_values(case)
+    case.save(update_fields=[name for name, value in after.items() if value != before[name]])
     step = _record_step(case, action=action, from_state=from_state, actor=None if system else actor, now=now,
                         comment=comment, reason_code=reason_code, on_time=on_time,
                         rating=int(rating) if rating else None, data=data, public=transition.public,
