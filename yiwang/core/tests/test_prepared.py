@@ -1,0 +1,73 @@
+"""core.prepared.PreparedQuery: a query compiled once must answer exactly what the ORM answers."""
+
+import pytest
+
+from yiwang.core.prepared import PreparedQuery, instance_from_row
+from yiwang.geography.models import Area, AreaLevel
+
+pytestmark = pytest.mark.django_db
+
+PATH = Area._meta.get_field("path")
+PARENT = Area._meta.get_field("parent")
+LEVEL = Area._meta.get_field("level")
+
+CHILDREN_AT_LEVEL = PreparedQuery(
+    lambda parent, level: Area.objects.filter(parent_id=parent, level=level).order_by("path")
+    .values("id", "path", "name", "level", "created_at"),
+    parent=(PARENT, -7_777_777), level=(LEVEL, 31_999))
+
+
+def _orm(parent, level):
+    return list(Area.objects.filter(parent_id=parent, level=level).order_by("path")
+                .values("id", "path", "name", "level", "created_at"))
+
+
+@pytest.fixture
+def tree():
+    district = Area.objects.create(level=AreaLevel.DISTRICT, name="离石区", division_code="141102")
+    streets = [Area.objects.create(level=AreaLevel.SUBDISTRICT, name=f"街道{i}", division_code="141102",
+                                   street_no=i, parent=district) for i in (1, 2)]
+    for street in streets:
+        for n in (1, 2, 3):
+            Area.objects.create(level=AreaLevel.COMMUNITY, name=f"{street.name}社区{n}", division_code="141102",
+                                street_no=street.street_no, community_no=n, parent=street)
+    return district, streets
+
+
+def test_rows_equal_the_orm_for_every_value_bound(tree):
+    district, streets = tree
+    for parent, level in [(district.pk, AreaLevel.SUBDISTRICT), (streets[0].pk, AreaLevel.COMMUNITY),
+                          (streets[1].pk, AreaLevel.COMMUNITY), (district.pk, AreaLevel.COMMUNITY), (0, 1)]:
+        assert CHILDREN_AT_LEVEL.rows(parent=parent, level=level) == _orm(parent, level)
+    # The second street's communities, not the first's: the values really are swapped in each call.
+    names = [r["name"] for r in CHILDREN_AT_LEVEL.rows(parent=streets[1].pk, level=AreaLevel.COMMUNITY)]
+    assert names == ["街道2社区1", "街道2社区2", "街道2社区3"]
+
+
+def test_values_are_converted_like_the_orm(tree):
+    row = CHILDREN_AT_LEVEL.rows(parent=tree[0].pk, level=AreaLevel.SUBDISTRICT)[0]
+    created = Area.objects.get(pk=row["id"]).created_at
+    assert row["created_at"] == created and row["created_at"].tzinfo is not None  # SQLite returns text
+
+
+def test_a_marker_that_is_not_a_parameter_is_refused():
+    query = PreparedQuery(lambda level: Area.objects.filter(level=1).values("id"), level=(LEVEL, 31_998))
+    with pytest.raises(RuntimeError):
+        query.rows(level=2)
+
+
+def test_a_lookup_that_rewrites_its_value_is_refused_not_answered_wrongly():
+    # startswith sends "<escaped value>%", not the value: it cannot be swapped in, so it must not compile.
+    query = PreparedQuery(lambda prefix: Area.objects.filter(path__startswith=prefix).values("id"),
+                          prefix=(PATH, "\x1fprefix\x1f"))
+    with pytest.raises(RuntimeError):
+        query.rows(prefix="141102")
+
+
+def test_instance_from_row_defers_missing_fields(tree):
+    district, _streets = tree
+    row = {"a__id": district.pk, "a__path": district.path, "a__name": district.name}
+    area = instance_from_row(Area, row, prefix="a__")
+    assert (area.pk, area.path, area.name) == (district.pk, district.path, district.name)
+    assert "level" in area.get_deferred_fields()
+    assert area.level == AreaLevel.DISTRICT  # a deferred field is read from the database when used
