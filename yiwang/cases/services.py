@@ -10,6 +10,7 @@ Idempotency: case_create with the same (creator, idempotency_key) returns the fi
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -191,28 +193,41 @@ def _set_stage(case: Case, now, deadline) -> None:
 
 def _record_step(case: Case, *, action, from_state, actor, now, comment="", reason_code="", on_time=None,
                  rating=None, data=None, public=True, external_id="", deadline=None) -> CaseStep:
-    return CaseStep.objects.create(
+    """The step of a move, unsaved (written by _Outbox.flush), with the case as it is after the move."""
+    return CaseStep(
         case=case, action=action, from_state=from_state, to_state=case.state, actor=actor if _label(actor) != "system" else None,
         actor_label=_label(actor), department=case.department, level=case.level, area_path=case.area_path, at=now,
         deadline=deadline if deadline is not None else case.deadline, on_time=on_time, comment=comment,
         reason_code=reason_code, rating=rating, data=data or {}, public=public, external_id=external_id)
 
 
-def _level_staff_ids(case: Case) -> list[int]:
-    """Dispatchers of the area that holds the case at its current level."""
-    return [row["user_id"] for row in _DISPATCHERS_AT.rows(path=case.area_path[:LEVEL_PATH_LENGTH[min(case.level, 3)]])]
+def _column_values(case: Case) -> dict:
+    return {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields if not f.primary_key}
+
+
+@dataclass
+class _Pending:
+    """A move made in memory: its step, photos and audit detail, written by _Outbox.flush."""
+
+    step: CaseStep
+    photos: list
+    actor: object  # None for the system
+    changes: dict
+    reason: str
 
 
 class _Outbox:
-    """The audit rows and notifications of one service call, inserted at its end with one statement
-    each: intake with its automatic acceptance (and dispatch) makes two or three steps, and writing
-    them row by row was most of its cost. `followers` are loaded at most once per call."""
+    """What one service call writes, made in memory first and written at its end: the case once (inserted,
+    or updated in the columns that changed), its new steps, their photos, audit rows and notifications
+    with one INSERT each. Intake with its automatic acceptance and dispatch makes three steps, and
+    writing them move by move (case, step, audit, notices, again and again) was most of its cost."""
 
     def __init__(self, case: Case, followers: list[CaseFollower] | None = None):
         self.case = case
+        self.new_followers = followers or []
         self._followers = followers
-        self.audit: list = []
-        self.notices: list[dict] = []
+        self._before = _column_values(case) if case.pk else None
+        self.pending: list[_Pending] = []
 
     def followers(self) -> list[CaseFollower]:
         if self._followers is None:
@@ -220,13 +235,32 @@ class _Outbox:
         return self._followers
 
     def flush(self) -> None:
-        audit_record_many(self.audit)
-        notify_many(self.notices)
-        self.audit, self.notices = [], []
+        case = self.case
+        if self._before is None:
+            case.save()
+        else:
+            after = _column_values(case)
+            changed = [name for name, value in after.items() if value != self._before[name]]
+            if changed:
+                case.save(update_fields=changed)
+        self._before = _column_values(case)
+        CaseFollower.objects.bulk_create(self.new_followers)
+        self.new_followers = []
+        steps = CaseStep.objects.bulk_create([p.step for p in self.pending])
+        for step in steps:  # bulk_create sends no signals; receivers (the dashboards' rollups) expect save()'s
+            post_save.send(sender=CaseStep, instance=step, created=True, update_fields=None, raw=False,
+                           using=step._state.db)
+        for p in self.pending:
+            _save_photos(case, p.step, p.photos, p.step.at)
+        audit_record_many([audit_event(actor=p.actor, action=f"cases.{p.step.action}", obj=case, changes=p.changes,
+                                       reason=p.reason) for p in self.pending])
+        notify_many([notice for p in self.pending for notice in _step_notices(case, p.step, self)])
+        self.pending = []
 
 
 def _step_notices(case: Case, step: CaseStep, outbox: _Outbox) -> list[dict]:
-    """Tell followers of public steps, handlers of dispatch and supervision, centres of escalation."""
+    """Tell followers of public steps, handlers of dispatch and supervision, centres of escalation (the
+    department, level and state as the step recorded them)."""
     link = f"/cases/{case.pk}/"
     title = _("%(category)s (%(code)s): %(action)s") % {"category": case.category.name, "code": case.tracking_code,
                                                          "action": Action(step.action).label}
@@ -236,7 +270,7 @@ def _step_notices(case: Case, step: CaseStep, outbox: _Outbox) -> list[dict]:
         for follower in outbox.followers():
             if follower.user_id:
                 notices.append({"user_id": follower.user_id, "kind": "cases.public_step", "title": title,
-                                "body": case.get_state_display(), "link": link,
+                                "body": State(step.to_state).label, "link": link,
                                 "dedupe_key": f"case:{case.pk}:step:{step.pk}:u{follower.user_id}"})
             elif follower.phone_hash:
                 notices.append({"phone": pii.decrypt(follower.phone_cipher), "kind": "cases.public_step",
@@ -245,11 +279,12 @@ def _step_notices(case: Case, step: CaseStep, outbox: _Outbox) -> list[dict]:
                                 "dedupe_key": f"case:{case.pk}:step:{step.pk}:p{follower.phone_hash}"})
     user_ids = []
     if step.action in (Action.DISPATCH, Action.SUPERVISE, Action.APPROVE_EXTENSION, Action.DENY_EXTENSION,
-                       Action.VERIFY_FAIL) and case.department_id:
-        user_ids += [row["user_id"] for row in _HANDLERS_OF.rows(department_id=case.department_id)]
+                       Action.VERIFY_FAIL) and step.department_id:
+        user_ids += [row["user_id"] for row in _HANDLERS_OF.rows(department_id=step.department_id)]
     if step.action in (Action.ESCALATE, Action.REQUEST_EXTENSION, Action.RETURN, Action.REPORT_BACK,
                        Action.CREATE, Action.REOPEN):
-        user_ids += _level_staff_ids(case)
+        centre = case.area_path[:LEVEL_PATH_LENGTH[min(step.level, 3)]]  # the centre holding the case then
+        user_ids += [row["user_id"] for row in _DISPATCHERS_AT.rows(path=centre)]
     notices += [{"user_id": user_id, "kind": f"cases.{step.action}", "title": title, "body": step.comment,
                  "link": link, "dedupe_key": f"case:{case.pk}:step:{step.pk}:u{user_id}"} for user_id in user_ids]
     return notices
@@ -401,35 +436,29 @@ def case_create(*, actor, channel: str, category, lon, lat, description: str, ph
     if building is not None and building.grid_id != grid.pk:
         raise ValidationError({"building": [_("That building is not in the grid of the chosen location.")]})
     mode = category.mode(handling_mode)
+    case = Case(
+        tracking_code=tracking_code_new(), channel=channel, category=category, handling_mode=mode.get("code", ""),
+        grid=grid, area_path=grid.path, lon=float(lon), lat=float(lat),
+        address=(address or (building.address if building else ""))[:200], building=building,
+        description=description, created_by=actor if authenticated else None,
+        reporter_name=(reporter_name or "").strip()[:50], **reporter_phone_columns,
+        state=State.REPORTED, level=AreaLevel.COMMUNITY, created_at=now,
+        idempotency_scope=scope if key else "", idempotency_key=key)
+    _set_stage(case, now, workcal.add_limit(now, category.accept_limit_hours, "hours"))
+    followers = [CaseFollower(case=case, user=actor)] if authenticated else []
+    if case.reporter_phone_hash:
+        followers.append(CaseFollower(case=case, **personal.sealed_phone(case, "reporter_phone")))
+    outbox = _Outbox(case, followers)
+    outbox.pending.append(_Pending(_record_step(case, action=Action.CREATE, from_state="", actor=actor, now=now,
+                                                data={"channel": channel}), processed, actor,
+                                   {"category": category.code, "channel": channel, "grid": grid.path}, ""))
+    if channel in AUTO_ACCEPT_CHANNELS and authenticated and not resolve_on_spot:
+        # Nobody else can see the case before it is written: the automatic acceptance (a system move)
+        # needs neither a lock nor a version check, and is written together with the report.
+        case = _move(case, TRANSITIONS[Action.ACCEPT], actor=None, system=True, now=now, outbox=outbox,
+                     comment=_("Accepted automatically: recorded by staff."))
     try:
         with transaction.atomic():
-            case = Case(
-                tracking_code=tracking_code_new(), channel=channel, category=category, handling_mode=mode.get("code", ""),
-                grid=grid, area_path=grid.path, lon=float(lon), lat=float(lat),
-                address=(address or (building.address if building else ""))[:200], building=building,
-                description=description, created_by=actor if authenticated else None,
-                reporter_name=(reporter_name or "").strip()[:50], **reporter_phone_columns,
-                state=State.REPORTED, level=AreaLevel.COMMUNITY, created_at=now,
-                idempotency_scope=scope if key else "", idempotency_key=key)
-            _set_stage(case, now, workcal.add_limit(now, category.accept_limit_hours, "hours"))
-            case.save()
-            step = _record_step(case, action=Action.CREATE, from_state="", actor=actor, now=now,
-                                data={"channel": channel})
-            _save_photos(case, step, processed, now)
-            # A new case has no followers yet: insert them rather than get_or_create each.
-            followers = [CaseFollower(case=case, user=actor)] if authenticated else []
-            if case.reporter_phone_hash:
-                followers.append(CaseFollower(case=case, **personal.sealed_phone(case, "reporter_phone")))
-            outbox = _Outbox(case, CaseFollower.objects.bulk_create(followers))
-            outbox.audit.append(audit_event(actor=actor, action="cases.create", obj=case,
-                                            changes={"category": category.code, "channel": channel,
-                                                     "grid": grid.path}))
-            outbox.notices += _step_notices(case, step, outbox)
-            # The case was inserted by this transaction, so no one else can see or lock it yet: the
-            # automatic acceptance (a system move) needs neither a lock nor a version check.
-            if channel in AUTO_ACCEPT_CHANNELS and authenticated and not resolve_on_spot:
-                case = _move(case, TRANSITIONS[Action.ACCEPT], actor=None, system=True, now=now, outbox=outbox,
-                             comment=_("Accepted automatically: recorded by staff."))
             outbox.flush()
             if resolve_on_spot:  # the reporter's own move: checked like any other
                 case = case_act(actor=actor, case=case, action=Action.RESOLVE_ON_SPOT, expected_version=case.version,
@@ -528,19 +557,13 @@ def case_act(*, actor, case: Case, action: str, expected_version: int | None, co
     return locked
 
 
-def _column_values(case: Case) -> dict:
-    return {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields if not f.primary_key}
-
-
 def _move(case: Case, transition, *, actor, system: bool, now, outbox: _Outbox, comment: str = "",
           reason_code: str = "", department=None, mark: str = "", days=None, rating=None, merged_into=None,
           responsible: str = "", processed=(), external_id: str = "") -> Case:
-    """Make one checked move on a case whose row this transaction holds (locked by case_act, or just
-    inserted by case_create): effect, new version, step, photos; audit rows and notifications go to
-    `outbox`. Acceptance and reopening then apply the dispatch rule (an automatic dispatch is one
-    more move in the same transaction)."""
+    """Make one checked move on a case no one else can change meanwhile (locked by case_act, or not yet
+    inserted by case_create), in memory: effect, new version, step; `outbox.flush()` writes it all.
+    Acceptance and reopening then apply the dispatch rule (an automatic dispatch is one more move)."""
     action = transition.action
-    before = _column_values(case)
     from_state = case.state
     old_deadline = case.deadline
     on_time = (now <= old_deadline) if (old_deadline and transition.target) else None
@@ -557,17 +580,13 @@ def _move(case: Case, transition, *, actor, system: bool, now, outbox: _Outbox, 
             on_time = result.get("on_time", on_time)
             step_deadline = result.get("deadline")
     case.version += 1
-    after = _column_values(case)
-    case.save(update_fields=[name for name, value in after.items() if value != before[name]])
     step = _record_step(case, action=action, from_state=from_state, actor=None if system else actor, now=now,
                         comment=comment, reason_code=reason_code, on_time=on_time,
                         rating=int(rating) if rating else None, data=data, public=transition.public,
                         external_id=external_id, deadline=step_deadline)
-    _save_photos(case, step, processed, now)
-    outbox.audit.append(audit_event(actor=None if system else actor, action=f"cases.{action}", obj=case,
-                                    changes={"state": [from_state, case.state], **({"data": data} if data else {})},
-                                    reason=comment[:300]))
-    outbox.notices += _step_notices(case, step, outbox)
+    outbox.pending.append(_Pending(step, list(processed), None if system else actor,
+                                   {"state": [from_state, case.state], **({"data": data} if data else {})},
+                                   comment[:300]))
     if action in (Action.ACCEPT, Action.REOPEN):
         rule = dispatch_rule_for(case.category, case.area_path)
         if rule and rule.auto and rule.department_id and rule.department.active:
@@ -575,7 +594,6 @@ def _move(case: Case, transition, *, actor, system: bool, now, outbox: _Outbox, 
                          department=rule.department, comment=_("Dispatched automatically by rule."))
         if rule and rule.level and rule.level < case.level:
             case.level = rule.level
-            case.save(update_fields=["level"])
     return case
 
 
