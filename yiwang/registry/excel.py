@@ -29,6 +29,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -273,11 +274,17 @@ class RowReader:
         return result
 
 
+def _registered(hashes) -> QuerySet:
+    """Residents by ID hash, through the unique index. The index is partial (`id_hash <> ''`) and
+    PostgreSQL proves an IN list implies that only up to 100 values: with 1,000 it scanned the
+    whole table (0.6 s a chunk at a million residents). Saying it again keeps the index usable."""
+    return Resident.objects.filter(id_hash__in=hashes).exclude(id_hash="").order_by()
+
+
 def _existing(hashes: list[str]) -> dict[str, tuple[int, str]]:
     if not hashes:
         return {}
-    return {h: (pk, path) for h, pk, path in Resident.objects.filter(id_hash__in=hashes)
-            .values_list("id_hash", "id", "area_path")}
+    return {h: (pk, path) for h, pk, path in _registered(hashes).values_list("id_hash", "id", "area_path")}
 
 
 _END = object()
@@ -623,7 +630,7 @@ def _insert_new(rows: list[RowResult]) -> list[tuple[int, str, list]]:
     tagged = {row.id_hash: row for row in rows if row.values["tags"]}
     if not tagged:
         return []
-    found = Resident.objects.filter(id_hash__in=list(tagged)).values_list("id", "area_path", "id_hash")
+    found = _registered(list(tagged)).values_list("id", "area_path", "id_hash")
     return [(pk, path, tagged[h].values["tags"]) for pk, path, h in found]
 
 
