@@ -92,7 +92,7 @@ def _situation(ctx: sync.SyncContext, data: dict, base_version) -> sync.Applied:
     require_grid(ctx.actor, P.ADD_VISIT, grid)
     lon, lat = p.as_point(data.get("lon"), data.get("lat"))
     ids = [p.as_int(v, "household_ids") for v in (data.get("household_ids") or [])]
-    households = list(Household.objects.visible_to(ctx.actor, VIEW_RESIDENT).filter(pk__in=ids))
+    households = list(Household.objects.visible_to(ctx.actor, VIEW_RESIDENT).filter(pk__in=ids)) if ids else []
     if len(households) != len(set(ids)):
         raise ValidationError({"household_ids": [_("A household is not in your grid.")]})
     log = situation_log_create(
