@@ -17,9 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiwang.audit.models import AuditEvent
-from yiwang.audit.services import audit_record
-from yiwang.core.context import client_ip
+from yiwang.audit.services import audit_event, audit_record, audit_record_many
 from yiwang.geography.models import Area, AreaLevel
 
 from . import permissions as P
@@ -137,14 +135,11 @@ def save_new(*, actor, objects: list) -> list:
             by_model.setdefault(type(obj), []).append(obj)
         for model, rows in by_model.items():
             model.objects.bulk_create(rows)
-        ip, label = client_ip(), actor.get_username()[:150]
         events = []
         for obj in objects:
             action, changes = _audit_detail(obj)
-            events.append(AuditEvent(actor=actor, actor_label=label, action=action, object_type=obj._meta.label_lower,
-                                     object_id=str(obj.pk), object_repr=str(obj)[:200], area_path=obj.area_path,
-                                     changes=changes, ip=ip))
-        AuditEvent.objects.bulk_create(events)
+            events.append(audit_event(actor=actor, action=action, obj=obj, changes=changes, area_path=obj.area_path))
+        audit_record_many(events)
     return objects
 
 
