@@ -18,6 +18,7 @@ Bench/CLI fast path: `import_residents_from_path(path, actor=..., duplicate_mode
 import datetime as dt
 import hashlib
 import io
+import operator
 import queue
 import threading
 import zipfile
@@ -206,7 +207,7 @@ class RowReader:
             mapping = _header_map(header)
             limit = int(getattr(settings, "YIWANG_IMPORT_MAX_ROWS", 200_000))
             for number, raw in enumerate(iterator, start=2):
-                if raw is None or all(v in (None, "") for v in raw):
+                if raw.count(None) + raw.count("") == len(raw):  # an empty row (every cell None or "")
                     continue
                 if number - 1 > limit:
                     raise FileProblem(_("The file has more than %(n)d rows; split it into smaller files.")
@@ -605,9 +606,10 @@ def _stored_columns(row: RowResult) -> dict:
 def _prepare_insert(stamp):
     """What the reader thread does to each valid row for _insert_new: its INSERT_COLUMNS values
     (encryption and hashing happen there, beside the parsing, not while the database waits)."""
+    values_of = operator.itemgetter(*INSERT_COLUMNS[:-2])
+
     def prepare(row: RowResult) -> None:
-        columns = _stored_columns(row)
-        row.insert = tuple(columns[name] for name in INSERT_COLUMNS[:-2]) + (stamp, stamp)
+        row.insert = (*values_of(_stored_columns(row)), stamp, stamp)
     return prepare
 
 
