@@ -96,7 +96,7 @@ def _marker(model, field: str, value) -> tuple:
 
 
 _CATEGORY_BY_CODE = PreparedQuery(
-    lambda code: Category.objects.filter(code=code).values(
+    lambda code: Category.objects.filter(code=code).order_by().values(
         *_attnames(Category), has_children=Exists(Category.objects.filter(parent=OuterRef("pk")))),
     code=_marker(Category, "code", "\x1fcode"))
 # The unique index on (scope, key) is partial (keys not empty): the query repeats its condition, else
@@ -114,7 +114,7 @@ _HANDLERS_OF = PreparedQuery(
     department_id=_marker(Membership, "department_id", -7301))
 # The grid a point falls in, without its boundary (a polygon of hundreds of points, parsed for nothing).
 _GRID_BY_PK = PreparedQuery(
-    lambda pk: Area.objects.filter(pk=pk).values(*(n for n in _attnames(Area) if n != "boundary")),
+    lambda pk: Area.objects.filter(pk=pk).order_by().values(*(n for n in _attnames(Area) if n != "boundary")),
     pk=_marker(Area, "id", -7303))
 _DEPARTMENT_COLUMNS = ("id", "name", "code", "active")
 _RULE_BY_PK = PreparedQuery(
@@ -201,6 +201,9 @@ def _record_step(case: Case, *, action, from_state, actor, now, comment="", reas
         reason_code=reason_code, rating=rating, data=data or {}, public=public, external_id=external_id)
 
 
+_AUTO_NOW = [f.attname for f in Case._meta.concrete_fields if getattr(f, "auto_now", False)]
+
+
 def _column_values(case: Case) -> dict:
     return {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields if not f.primary_key}
 
@@ -241,8 +244,8 @@ class _Outbox:
         else:
             after = _column_values(case)
             changed = [name for name, value in after.items() if value != self._before[name]]
-            if changed:
-                case.save(update_fields=changed)
+            if changed:  # and the auto_now columns, which save() sets only when asked to write them
+                case.save(update_fields=changed + [name for name in _AUTO_NOW if name not in changed])
         self._before = _column_values(case)
         CaseFollower.objects.bulk_create(self.new_followers)
         self.new_followers = []

@@ -94,12 +94,16 @@ def _lock(*parts, shared: bool = False) -> None:
     _locks((parts, shared))
 
 
-def _locks(*keys: tuple[tuple, bool]) -> None:
-    """Several transaction-scoped locks ((parts, shared) each) taken in this order by one statement."""
+def _locks(*keys: tuple[tuple, bool], lazy_commit: bool = False) -> None:
+    """Several transaction-scoped locks ((parts, shared) each) taken in this order by one statement.
+    `lazy_commit`: this transaction's COMMIT does not wait for its WAL flush (PostgreSQL's
+    synchronous_commit off, for this transaction only)."""
     if connection.vendor == "postgresql":
-        calls = ", ".join(f"pg_advisory_xact_lock{'_shared' if shared else ''}(%s)" for _parts, shared in keys)
+        calls = [f"pg_advisory_xact_lock{'_shared' if shared else ''}(%s)" for _parts, shared in keys]
+        if lazy_commit:
+            calls.insert(0, "set_config('synchronous_commit', 'off', true)")
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {calls}", [_lock_key(parts) for parts, _shared in keys])
+            cursor.execute(f"SELECT {', '.join(calls)}", [_lock_key(parts) for parts, _shared in keys])
 
 
 # -- counting from the raw rows ------------------------------------------------------------------
@@ -236,9 +240,11 @@ def rollup_refresh(grid_path: str, day: dt.date) -> None:
     qn = connection.ops.quote_name
     db_day = DailyRollup._meta.get_field("day").get_db_prep_value(day, connection)
     with transaction.atomic():
-        # A full rebuild of the day (or of the open counts) waits for us, and we for it.
+        # A full rebuild of the day (or of the open counts) waits for us, and we for it. Rollups are
+        # derived data, so the commit need not wait for the disk: a refresh lost in a crash is redone
+        # by the next one of the grid, by rollup_recent (every 15 minutes) or by rollup_rebuild.
         _locks((("rebuild", day), True), (("rebuild-open",), True), (("day", grid_path, day), False),
-               (("open", grid_path), False))
+               (("open", grid_path), False), lazy_commit=True)
         old_day, new_day = _stored_grid_day(grid_path, day), _grid_day_counts(grid_path, day)
         old_open, new_open = _stored_grid_open(grid_path), _grid_open_counts(grid_path)
         workers = _grid_worker_counts(grid_path, day)

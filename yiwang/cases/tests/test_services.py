@@ -293,3 +293,14 @@ def test_duplicate_suggestions_rank_similar_text_first(world, cats):
                                  text="垃圾桶满溢")
     assert [c.pk for c in found][:2] == [b.pk, a.pk]
     assert duplicate_candidates(world.people.outsider, category=cats.garbage, lon=BIN_LON, lat=BIN_LAT) == []
+
+
+def test_a_move_updates_the_case_and_its_update_time(world, cats):
+    """A move writes only the columns it changed, and `updated_at` too (Open311's updated_datetime)."""
+    case = report(world, cats)
+    before = Case.objects.get(pk=case.pk)
+    moved = case_act(actor=world.people.handler, case=case, action=Action.SIGN_FOR, expected_version=case.version)
+    after = Case.objects.get(pk=case.pk)
+    assert after.state == State.IN_PROGRESS and after.version == before.version + 1 == moved.version
+    assert after.deadline == after.due_at == before.due_at and after.stage_started_at > before.stage_started_at
+    assert after.updated_at > before.updated_at
