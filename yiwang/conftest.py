@@ -9,6 +9,18 @@ from yiwang.accounts.tests.factories import build_people
 from yiwang.geography.tests.factories import build_tree
 
 
+@pytest.fixture(autouse=True)
+def default_language(settings):
+    """Every test starts in the default language (Chinese). A test-client request with another language
+    leaves it active in the thread (LocaleMiddleware does not reset it), which would leak into the next
+    test that calls a service directly."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def tree(db):
     return SimpleNamespace(**build_tree())
