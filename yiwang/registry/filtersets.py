@@ -3,6 +3,7 @@
 import django_filters
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -10,11 +11,13 @@ from .models import (
     ChangeRequest,
     Component,
     ComponentCategory,
+    Dwelling,
     Education,
     Gender,
     Household,
     HukouType,
     Organisation,
+    Rental,
     Resident,
     ResidentStatus,
     SituationLog,
@@ -129,6 +132,40 @@ class ComponentFilterSet(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(code__startswith=value) | Q(name__contains=value) | Q(location__contains=value))
+
+
+class DwellingFilterSet(django_filters.FilterSet):
+    within = django_filters.CharFilter(field_name="area_path", lookup_expr="startswith", label=_("Area code prefix"))
+    use = django_filters.ChoiceFilter(choices=Dwelling.Use.choices, label=_("use"))
+    q = django_filters.CharFilter(method="search", label=_("Building, room or owner"))
+
+    class Meta:
+        model = Dwelling
+        fields = ["within", "use", "q"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(building__name__contains=value) | Q(room=value) | Q(owner_name__startswith=value))
+
+
+class RentalFilterSet(django_filters.FilterSet):
+    within = django_filters.CharFilter(field_name="area_path", lookup_expr="startswith", label=_("Area code prefix"))
+    current = django_filters.BooleanFilter(method="current_only", label=_("current only"))
+    q = django_filters.CharFilter(method="search", label=_("Landlord, registration number or building"))
+
+    class Meta:
+        model = Rental
+        fields = ["within", "current", "q"]
+
+    def current_only(self, queryset, name, value):
+        if value is None:
+            return queryset
+        today = timezone.localdate()
+        ongoing = Q(start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
+        return queryset.filter(ongoing) if value else queryset.exclude(ongoing)
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(landlord_name__startswith=value) | Q(registration_no=value)
+                               | Q(dwelling__building__name__contains=value))
 
 
 class SituationLogFilterSet(django_filters.FilterSet):

@@ -18,7 +18,7 @@ from yiwang.core.scoping import require_perm_anywhere
 from yiwang.geography.models import Building
 
 from . import selectors, services
-from .filtersets_housing import DwellingFilterSet, RentalFilterSet
+from .filtersets import DwellingFilterSet, RentalFilterSet
 from .forms import (
     ComponentCreateForm,
     DwellingCreateForm,
