@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yiwang.core.scoping import ScopedQuerySet
 
@@ -123,7 +124,8 @@ class Dwelling(AreaOwned):
 class Resident(AreaOwned):
     """A person who lives (or is registered) in a grid: 实有人口."""
 
-    name = models.CharField(_("name"), max_length=50)
+    # A person's name is 姓名 in Chinese, a thing's 名称: the "person" context keeps them apart.
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
     name_pinyin = models.CharField(_("pinyin"), max_length=200, editable=False, default="")
     name_initials = models.CharField(_("pinyin initials"), max_length=50, editable=False, default="")
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
@@ -275,7 +277,9 @@ class Rental(AreaOwned):
     start_date = models.DateField(_("start"))
     end_date = models.DateField(_("end"), null=True, blank=True)
     tenants = models.ManyToManyField(Resident, related_name="rentals", blank=True, verbose_name=_("tenants"))
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-start_date", "id"]
