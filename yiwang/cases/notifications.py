@@ -5,6 +5,7 @@ Any app may call
     notify(user=u, kind="cases.dispatched", title=..., body=..., link=..., dedupe_key="case:7:dispatch:3")
     notify(phone="13800000000", kind="cases.public_step", title=..., channels=("sms",), dedupe_key=...)
     notify_many([{"user_id": 7, "kind": ..., "title": ..., "dedupe_key": ...}, ...])   # one INSERT
+    notify_transient(phone=..., kind=..., title="code 123456", stored_title="code ******", channels=("sms",), ...)
 
 `dedupe_key` is unique: calling twice with the same key returns the first notification and sends
 nothing again. A user always gets the inbox entry; each external channel becomes a
@@ -14,8 +15,15 @@ back-off by the periodic `retry_deliveries` task, and marked sent exactly once.
 Channels are configured in settings.YIWANG_NOTIFY_BACKENDS ({"sms": "dotted.path.Class", ...}); the
 defaults write to the console log (phones masked). A backend has `send(notification) -> None` and raises
 on failure. The phone is stored sealed (core.pii.sealed_columns); `notification.phone` decrypts it.
+
+A message that must not be kept, such as a one-time verification code, goes through `notify_transient`:
+the notification row (and so the admin, any inbox and the delivery records) holds only the redacted
+text, and the backend receives the real text once, in this process, right after commit. It is never
+put on a task queue (the broker would hold it) nor retried later (nothing holds it any more): a failed
+send is marked "gave up" at once and the person asks for a new code.
 """
 
+import copy
 import logging
 from datetime import timedelta
 
@@ -129,19 +137,51 @@ def notify_many(notices: list[dict]) -> None:
             _queue_deliveries(row, notice["channels"], notice.get("phone", ""), notice.get("email", ""))
 
 
-def deliver(delivery_id: int) -> str:
-    """Send one delivery if it is still due; the row lock makes a concurrent second send impossible."""
+def notify_transient(*, phone: str = "", email: str = "", kind: str, title: str, body: str = "",
+                     stored_title: str, stored_body: str = "", channels: tuple[str, ...],
+                     dedupe_key: str) -> Notification:
+    """Send `title`/`body` once through each channel while recording only `stored_title`/`stored_body`
+    (the text with its secret redacted). The real text lives in this call's memory until the
+    deliveries run right after commit; a replayed dedupe key returns the first notification and sends
+    nothing."""
+    existing = Notification.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            notification = _notification(phone=phone, email=email, kind=kind, title=stored_title, body=stored_body,
+                                         dedupe_key=dedupe_key)
+            notification.save()
+            delivery_ids = [NotificationDelivery.objects.create(notification=notification, channel=channel).pk
+                            for channel in channels
+                            if not (channel == "sms" and not phone) and not (channel == "email" and not email)]
+    except IntegrityError:
+        return Notification.objects.get(dedupe_key=dedupe_key[:200])
+    text = (str(title)[:200], str(body))
+    transaction.on_commit(lambda: [deliver(delivery_id, text=text) for delivery_id in delivery_ids])
+    return notification
+
+
+def deliver(delivery_id: int, *, text: tuple[str, str] | None = None) -> str:
+    """Send one delivery if it is still due; the row lock makes a concurrent second send impossible.
+
+    `text` (title, body) replaces the stored, redacted text for the backend only (notify_transient);
+    such a delivery is tried once, since nothing could resend it."""
     with transaction.atomic():
         delivery = (NotificationDelivery.objects.select_for_update().select_related("notification__user")
                     .filter(pk=delivery_id).first())
         if delivery is None or delivery.status in (DeliveryStatus.SENT, DeliveryStatus.GAVE_UP):
             return "skipped"
         delivery.attempts += 1
+        message = delivery.notification
+        if text is not None:
+            message = copy.copy(message)  # the backend reads the real text; the row keeps the redacted one
+            message.title, message.body = text
         try:
-            backend_for(delivery.channel).send(delivery.notification)
+            backend_for(delivery.channel).send(message)
         except Exception as exc:  # any backend failure is retried later
             delivery.last_error = f"{exc.__class__.__name__}: {exc}"[:300]
-            if delivery.attempts >= MAX_ATTEMPTS:
+            if delivery.attempts >= MAX_ATTEMPTS or text is not None:
                 delivery.status = DeliveryStatus.GAVE_UP
             else:
                 delivery.status = DeliveryStatus.FAILED

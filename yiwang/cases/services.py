@@ -41,7 +41,7 @@ from .models import (
     PhoneVerification,
     new_tracking_code,
 )
-from .notifications import notify, notify_many
+from .notifications import notify_many, notify_transient
 from .permissions import ADD_CASE, DISPATCH_CASE, VERIFY_CASE, covers, handler_department_ids
 from .photos import ProcessedPhoto, process_photos
 from .workflow import (
@@ -299,8 +299,14 @@ def _code_digest(phone: str, code: str) -> str:
                     hashlib.sha256).hexdigest()
 
 
+REDACTED_CODE = "******"
+PHONE_CODE_TRIES = 5
+
+
 def phone_code_send(*, phone: str, now=None) -> None:
-    """Send a 6-digit code by SMS (console by default); at most one per minute per phone."""
+    """Send a 6-digit code by SMS (console by default); at most one per minute per phone. The code is
+    stored only as a keyed digest (HMAC with SECRET_KEY), valid 10 minutes for 5 tries; the notification
+    and delivery records keep the message with the code redacted."""
     now = now or timezone.now()
     phone = (phone or "").strip()
     if not (len(phone) == 11 and phone.isdigit() and phone.startswith("1")):
@@ -312,8 +318,11 @@ def phone_code_send(*, phone: str, now=None) -> None:
     record = PhoneVerification.objects.create(phone_hash=phone_hash, phone_masked=pii.mask_phone(phone),
                                               code_digest=_code_digest(phone, code), created_at=now,
                                               expires_at=now + timedelta(minutes=10))
-    notify(phone=phone, kind="cases.phone_code", title=_("Your Yiwang verification code is %(code)s") % {"code": code},
-           body=_("Valid for 10 minutes."), channels=("sms",), dedupe_key=f"phonecode:{record.pk}")
+    message = _("Your Yiwang verification code is %(code)s")
+    # The code is kept only as its keyed digest: the SMS backend gets the text, the records get "******".
+    notify_transient(phone=phone, kind="cases.phone_code", title=message % {"code": code},
+                     stored_title=message % {"code": REDACTED_CODE}, body=_("Valid for 10 minutes."),
+                     stored_body=_("Valid for 10 minutes."), channels=("sms",), dedupe_key=f"phonecode:{record.pk}")
 
 
 def phone_code_check(*, phone: str, code: str, now=None) -> None:
@@ -323,14 +332,16 @@ def phone_code_check(*, phone: str, code: str, now=None) -> None:
         record = (PhoneVerification.objects.select_for_update()
                   .filter(phone_hash=personal.phone_lookup_hash(phone), used_at__isnull=True, expires_at__gt=now)
                   .order_by("-created_at").first())
-        if record is None or record.attempts >= 5:
+        if record is None or record.attempts >= PHONE_CODE_TRIES:
             raise ValidationError({"code": [_("The code has expired or was not requested. Ask for a new one.")]})
         record.attempts += 1
-        if not hmac.compare_digest(record.code_digest, _code_digest(phone, (code or "").strip())):
-            record.save(update_fields=["attempts"])
-            raise ValidationError({"code": [_("The verification code is wrong.")]})
-        record.used_at = now
+        matches = hmac.compare_digest(record.code_digest, _code_digest(phone, (code or "").strip()))
+        if matches:
+            record.used_at = now
+        # A wrong try is counted before the error is raised: raising inside the block would roll it back.
         record.save(update_fields=["attempts", "used_at"])
+    if not matches:
+        raise ValidationError({"code": [_("The verification code is wrong.")]})
 
 
 # -- intake -------------------------------------------------------------------------------------------

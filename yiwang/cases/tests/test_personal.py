@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -91,8 +91,8 @@ def test_sms_notifications_keep_the_phone_sealed_and_log_it_masked(world, cats, 
 
 
 # -- phone verification and public intake ---------------------------------------------------------------
-def test_verification_codes_keep_only_a_hash_of_the_phone_and_limit_by_it(world):
-    services.phone_code_send(phone=PHONE)
+def test_verification_codes_keep_only_a_hash_of_the_phone_and_limit_by_it(world, sms):
+    code = sms.code_for(PHONE, lambda: services.phone_code_send(phone=PHONE))
     record = PhoneVerification.objects.get()
     assert_no_plain_phone(raw_row("cases_phoneverification", record.pk))
     assert record.phone_hash == personal.phone_lookup_hash(PHONE) and record.phone_masked == MASKED
@@ -100,12 +100,68 @@ def test_verification_codes_keep_only_a_hash_of_the_phone_and_limit_by_it(world)
         services.phone_code_send(phone="+86 13912345678 ")
     assert "phone" in exc.value.message_dict
     services.phone_code_send(phone="13800000000")  # another phone is not limited
-    code = Notification.objects.get(kind="cases.phone_code", phone_hash=record.phone_hash).title[-6:]
     with pytest.raises(ValidationError):
         services.phone_code_check(phone="13800000000", code=code)  # the code belongs to the other phone
     services.phone_code_check(phone="+86 139 1234 5678", code=code)
     record.refresh_from_db()
     assert record.used_at is not None
+
+
+def _columns_of(table: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+        return [str(value) for row in cursor.fetchall() for value in row]
+
+
+def test_verification_code_reaches_the_sms_backend_but_is_stored_nowhere_in_clear(world, sms):
+    from yiwang.cases.models import DeliveryStatus, NotificationDelivery
+
+    code = sms.code_for(PHONE, lambda: services.phone_code_send(phone=PHONE))
+    [(title, body, to)] = sms.backend.sent
+    assert to == PHONE and code in title and body  # the resident gets the code and its validity
+    notification = Notification.objects.get(kind="cases.phone_code")
+    assert code not in notification.title + notification.body and "******" in notification.title
+    assert notification.title == title.replace(code, "******")
+    delivery = NotificationDelivery.objects.get(notification=notification)
+    assert delivery.status == DeliveryStatus.SENT and delivery.attempts == 1
+    for table in ("cases_notification", "cases_notificationdelivery", "cases_phoneverification",
+                  "audit_auditevent"):
+        assert not any(code in value for value in _columns_of(table)), table
+    # The digest is keyed: the same code under another secret key does not match the stored digest.
+    record = PhoneVerification.objects.get()
+    assert record.code_digest == services._code_digest(PHONE, code)
+    with override_settings(SECRET_KEY="another-secret-key"):
+        assert services._code_digest(PHONE, code) != record.code_digest
+    services.phone_code_check(phone=PHONE, code=code)
+
+
+def test_a_failed_code_sms_is_not_retried_from_the_records(world, sms, django_capture_on_commit_callbacks):
+    from yiwang.cases.models import DeliveryStatus, NotificationDelivery
+    from yiwang.cases.notifications import deliver, due_delivery_ids
+
+    sms.backend.fail = True
+    with django_capture_on_commit_callbacks(execute=True):
+        services.phone_code_send(phone=PHONE)
+    delivery = NotificationDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.GAVE_UP and "gateway down" in delivery.last_error
+    assert due_delivery_ids(now=timezone.now() + timedelta(days=1)) == []
+    sms.backend.fail = False
+    assert deliver(delivery.pk) == "skipped" and sms.backend.sent == []  # never the redacted text
+
+
+def test_verification_code_expires_and_allows_five_tries(world, sms):
+    now = timezone.now()
+    code = sms.code_for(PHONE, lambda: services.phone_code_send(phone=PHONE, now=now))
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    with pytest.raises(ValidationError):  # expired after 10 minutes
+        services.phone_code_check(phone=PHONE, code=code, now=now + timedelta(minutes=10, seconds=1))
+    for _ in range(5):
+        with pytest.raises(ValidationError) as exc:
+            services.phone_code_check(phone=PHONE, code=wrong, now=now + timedelta(minutes=1))
+        assert "code" in exc.value.message_dict
+    with pytest.raises(ValidationError):  # the sixth try fails even with the right code
+        services.phone_code_check(phone=PHONE, code=code, now=now + timedelta(minutes=1))
+    assert PhoneVerification.objects.get().used_at is None
 
 
 def test_public_replay_is_recognised_by_the_phone_hash(world, cats):
