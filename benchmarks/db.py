@@ -12,12 +12,14 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/yiwang_bench"
+# City scale has a database of its own, so its tens of gigabytes and the default scale's data coexist.
+FULL_SCALE_PG_URL = "postgres://postgres@127.0.0.1:5432/yiwang_bench_full"
 DEFAULT_SQLITE_PATH = Path("/tmp/yiwang_bench_quick.sqlite3")
 
 
-def database_url(mode: str) -> str:
+def database_url(mode: str, scale: str = "default") -> str:
     if mode == "full":
-        return os.environ.get("BENCH_DATABASE_URL") or DEFAULT_PG_URL
+        return os.environ.get("BENCH_DATABASE_URL") or (FULL_SCALE_PG_URL if scale == "full" else DEFAULT_PG_URL)
     return os.environ.get("BENCH_QUICK_DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 

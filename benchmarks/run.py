@@ -74,7 +74,7 @@ def main(argv=None) -> int:
 
     from . import db
 
-    url = db.database_url(mode)
+    url = db.database_url(mode, scale)
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
     log(f"Yiwang benchmarks: mode={mode} scale={scale} seed={args.seed} database={url}")

@@ -14,8 +14,14 @@ def prepare_cases(ctx):
     sizes = ctx.sizes
     params = {"cases": sizes["cases"], "years": sizes["case_years"], "seed": ctx.seed,
               "world": ctx.datasets["world"].get("grids")}
-    ctx.datasets["cases"] = ensure_dataset("cases", params, lambda: cases.generate(ctx, sizes["cases"],
-                                                                                   sizes["case_years"]), log=ctx.log)
+    generate = cases.generate
+    if ctx.scale == "full":  # city scale: generated inside PostgreSQL (data/cases_sql.py), minutes not hours
+        from ..data import cases_sql
+
+        params["generator"] = "sql"
+        generate = cases_sql.generate
+    ctx.datasets["cases"] = ensure_dataset("cases", params, lambda: generate(ctx, sizes["cases"], sizes["case_years"]),
+                                           log=ctx.log)
 
 
 def _first_url(*names: str) -> str | None:
