@@ -108,6 +108,12 @@ _CASE_BY_IDEMPOTENCY_KEY = PreparedQuery(
 _DISPATCHERS_AT = PreparedQuery(
     lambda path: Membership.objects.filter(role="dispatcher", active=True, area__path=path).values("user_id"),
     path=_marker(Area, "path", "\x1fpath"))
+_GRID_WORKERS_AT = PreparedQuery(
+    lambda path: Membership.objects.filter(role="grid_worker", active=True, area__path=path).values("user_id"),
+    path=_marker(Area, "path", "\x1fpath"))
+# Who is told of a supervision mark, by the state the case is in (see _step_notices).
+_SUPERVISED_PARTY = {State.REPORTED: "centre", State.ACCEPTED: "centre", State.DISPATCHED: "department",
+                     State.IN_PROGRESS: "department", State.TO_VERIFY: "verifier", State.VERIFIED: "centre"}
 _HANDLERS_OF = PreparedQuery(
     lambda department_id: Membership.objects.filter(role="handler", active=True, department_id=department_id)
     .values("user_id"),
@@ -281,13 +287,18 @@ def _step_notices(case: Case, step: CaseStep, outbox: _Outbox) -> list[dict]:
                                 "body": _("Follow it at /cases/track/%(code)s/") % {"code": case.tracking_code},
                                 "dedupe_key": f"case:{case.pk}:step:{step.pk}:p{follower.phone_hash}"})
     user_ids = []
-    if step.action in (Action.DISPATCH, Action.SUPERVISE, Action.APPROVE_EXTENSION, Action.DENY_EXTENSION,
-                       Action.VERIFY_FAIL) and step.department_id:
+    # A supervision mark goes to whoever must act next: the department while it handles the case, the
+    # grid workers while it waits for on-site verification, else the centre holding it.
+    supervised_with = _SUPERVISED_PARTY.get(step.to_state) if step.action == Action.SUPERVISE else None
+    if (step.action in (Action.DISPATCH, Action.APPROVE_EXTENSION, Action.DENY_EXTENSION, Action.VERIFY_FAIL)
+            or supervised_with == "department") and step.department_id:
         user_ids += [row["user_id"] for row in _HANDLERS_OF.rows(department_id=step.department_id)]
     if step.action in (Action.ESCALATE, Action.REQUEST_EXTENSION, Action.RETURN, Action.REPORT_BACK,
-                       Action.CREATE, Action.REOPEN):
+                       Action.CREATE, Action.REOPEN) or supervised_with == "centre":
         centre = case.area_path[:LEVEL_PATH_LENGTH[min(step.level, 3)]]  # the centre holding the case then
         user_ids += [row["user_id"] for row in _DISPATCHERS_AT.rows(path=centre)]
+    if supervised_with == "verifier":
+        user_ids += [row["user_id"] for row in _GRID_WORKERS_AT.rows(path=case.area_path)]
     notices += [{"user_id": user_id, "kind": f"cases.{step.action}", "title": title, "body": step.comment,
                  "link": link, "dedupe_key": f"case:{case.pk}:step:{step.pk}:u{user_id}"} for user_id in user_ids]
     return notices

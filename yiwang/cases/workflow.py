@@ -96,8 +96,9 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
     Transition(Action.REQUEST_EXTENSION, (State.IN_PROGRESS,), None, "handle", ("days", "comment"), public=False),
     Transition(Action.APPROVE_EXTENSION, (State.IN_PROGRESS,), None, "dispatch", (), public=False),
     Transition(Action.DENY_EXTENSION, (State.IN_PROGRESS,), None, "dispatch", ("comment",), public=False),
-    Transition(Action.ESCALATE, (State.REPORTED, State.ACCEPTED, State.DISPATCHED, State.IN_PROGRESS), None,
-               "dispatch", ("comment",), public=False),
+    # Any open case may go up a level (DOMAIN.md: every overdue open case escalates automatically), also
+    # while it waits for on-site verification or for closure.
+    Transition(Action.ESCALATE, _ALL_OPEN, None, "dispatch", ("comment",), public=False),
     Transition(Action.ASSIGN_DOWN, (State.ACCEPTED,), None, "dispatch", ("comment",), public=False),
     Transition(Action.SUPERVISE, _ALL_OPEN, None, "dispatch", ("mark",), public=False),
     Transition(Action.HANDLE, (State.IN_PROGRESS,), None, "handle", ("comment",)),

@@ -304,3 +304,69 @@ def test_a_move_updates_the_case_and_its_update_time(world, cats):
     assert after.state == State.IN_PROGRESS and after.version == before.version + 1 == moved.version
     assert after.deadline == after.due_at == before.due_at and after.stage_started_at > before.stage_started_at
     assert after.updated_at > before.updated_at
+
+
+# -- the deadline sweep covers every open state ----------------------------------------------------------
+def _in_state(world, cats, state):
+    """A community-level case brought through the real workflow into `state`."""
+    p = world.people
+    if state == State.REPORTED:  # a resident's web report waits for acceptance
+        return case_create(actor=None, channel=Channel.RESIDENT_WEB, category=cats.noise, lon=BIN_LON, lat=BIN_LAT,
+                           description="夜间噪音", reporter_phone="13800000009", now=T0)
+    if state == State.ACCEPTED:  # counter intake is accepted at once; no rule dispatches noise
+        return report(world, cats, actor=p.staff, channel=Channel.COUNTER, category=cats.noise)
+    case = report(world, cats)
+    steps = [(p.handler, Action.SIGN_FOR, {}), (p.handler, Action.REPORT_BACK, {"comment": "已清运"}),
+             (p.grid_worker, Action.VERIFY_PASS, {"photos": [jpeg()]})]
+    for actor, action, fields in steps:
+        if case.state == state:
+            break
+        case = case_act(actor=actor, case=case, action=action, expected_version=case.version, now=T0, **fields)
+    return case
+
+
+SUPERVISION_NOTICE_TO = {State.REPORTED: "dispatcher_sub", State.ACCEPTED: "dispatcher_sub",
+                         State.DISPATCHED: "handler", State.IN_PROGRESS: "handler", State.TO_VERIFY: "grid_worker",
+                         State.VERIFIED: "dispatcher_sub"}
+
+
+def test_every_open_state_is_covered_by_the_sweep_tests():
+    from yiwang.cases.workflow import OPEN_STATES
+
+    assert set(SUPERVISION_NOTICE_TO) == set(OPEN_STATES)
+
+
+@pytest.mark.parametrize("state", list(SUPERVISION_NOTICE_TO))
+def test_overdue_case_escalates_once_in_every_open_state(world, cats, state):
+    case = _in_state(world, cats, state)
+    assert case.state == state and case.level == 3 and case.deadline is not None
+    late = case.deadline + timedelta(minutes=1)
+    assert services.case_deadline_sweep(now=late)["escalated"] == 1
+    case.refresh_from_db()
+    assert case.state == state and case.level == 2 and case.overdue and case.supervision == "red"
+    assert case.steps.filter(action=Action.ESCALATE, actor__isnull=True, level=2).count() == 1
+    # The centre one level up hears of the escalation; whoever must act next gets the supervision notice.
+    assert Notification.objects.filter(user=world.people.dispatcher_sub, kind="cases.escalate").exists()
+    warned = getattr(world.people, SUPERVISION_NOTICE_TO[state])
+    assert Notification.objects.filter(user=warned, kind="cases.supervise").exists()
+    others = {"dispatcher_sub", "handler", "grid_worker"} - {SUPERVISION_NOTICE_TO[state]}
+    assert not Notification.objects.filter(kind="cases.supervise",
+                                           user__in=[getattr(world.people, o) for o in others]).exists()
+    steps = case.steps.count()
+    for later in (late, late + timedelta(hours=1), late + timedelta(days=3)):  # idempotent
+        assert services.case_deadline_sweep(now=later) == {"warned": 0, "escalated": 0}
+    case.refresh_from_db()
+    assert case.level == 2 and case.steps.count() == steps
+
+
+def test_overdue_case_at_the_district_is_marked_red_not_escalated(world, cats):
+    case = _in_state(world, cats, State.TO_VERIFY)
+    for _ in range(2):
+        case = case_act(actor=world.people.dispatcher_district, case=case, action=Action.ESCALATE,
+                        expected_version=case.version, comment="上报", now=T0)
+    assert case.level == 1
+    assert services.case_deadline_sweep(now=case.deadline + timedelta(minutes=1))["escalated"] == 0
+    case.refresh_from_db()
+    assert case.level == 1 and case.overdue and case.supervision == "red"
+    assert services.case_deadline_sweep(now=case.deadline + timedelta(days=1))["escalated"] == 0
+    assert case.steps.filter(action=Action.SUPERVISE).count() == 1
