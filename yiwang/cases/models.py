@@ -382,3 +382,22 @@ class NotificationDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.status}"
+
+
+class CalendarOverride(models.Model):
+    """One day whose working status an administrator sets by hand, consulted before the chinesecalendar
+    package (workcal.is_working_day): a holiday (is_working_day False) or a make-up working day on a
+    weekend (调休, True). For years the package does not cover yet, administrators enter the State
+    Council's schedule here; the override also corrects a local exception."""
+
+    day = models.DateField(_("date"), unique=True)
+    is_working_day = models.BooleanField(_("working day"), default=False)
+    name = models.CharField(_("name"), max_length=60, blank=True, help_text=_("e.g. 春节 or 国庆节调休"))
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = _("working-calendar day")
+        verbose_name_plural = _("working-calendar days")
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.name}".strip()
