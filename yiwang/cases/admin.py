@@ -1,7 +1,17 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import Case, CaseStep, Category, DispatchRule, Notification, NotificationDelivery
+from . import workcal
+from .models import (
+    CalendarOverride,
+    Case,
+    CaseStep,
+    Category,
+    DispatchRule,
+    Notification,
+    NotificationDelivery,
+)
 
 
 @admin.register(Category)
@@ -62,3 +72,21 @@ class NotificationAdmin(admin.ModelAdmin):
 class NotificationDeliveryAdmin(admin.ModelAdmin):
     list_display = ("notification", "channel", "status", "attempts", "sent_at")
     list_filter = ("status", "channel")
+
+
+@admin.register(CalendarOverride)
+class CalendarOverrideAdmin(admin.ModelAdmin):
+    """Holidays and make-up working days entered by hand; the working calendar reads them first."""
+
+    list_display = ("day", "is_working_day", "name")
+    list_filter = ("is_working_day",)
+    search_fields = ("name",)
+    date_hierarchy = "day"
+
+    def changelist_view(self, request, extra_context=None):
+        for year in workcal.calendar_gaps():
+            self.message_user(request, gettext(
+                "The official holiday schedule for %(year)s is not known yet (the chinesecalendar package has no "
+                "data for it): deadlines in %(year)s count weekends only until you enter its holidays and "
+                "make-up working days here.") % {"year": year}, messages.WARNING)
+        return super().changelist_view(request, extra_context)

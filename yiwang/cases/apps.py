@@ -9,6 +9,7 @@ class CasesConfig(AppConfig):
 
     def ready(self):
         from yiwang.accounts.roles import Role, grant
+        from yiwang.core.health import register_health_warning
         from yiwang.core.navigation import register_nav
         from yiwang.core.periodic import register_periodic
 
@@ -37,3 +38,14 @@ class CasesConfig(AppConfig):
 
         register_periodic("cases.sla_sweep", "yiwang.cases.tasks.sla_sweep", seconds=300)
         register_periodic("cases.retry_deliveries", "yiwang.cases.tasks.retry_deliveries", seconds=120)
+
+        # The working calendar's per-process copy of the administrators' days follows every change.
+        from django.db.models.signals import post_delete, post_save
+
+        from . import workcal
+        from .models import CalendarOverride
+
+        register_health_warning("cases.calendar", "yiwang.cases.workcal.calendar_warnings")
+        post_save.connect(workcal.overrides_changed, sender=CalendarOverride, dispatch_uid="workcal_overrides_saved")
+        post_delete.connect(workcal.overrides_changed, sender=CalendarOverride,
+                            dispatch_uid="workcal_overrides_deleted")

@@ -1,8 +1,15 @@
 """Working-time arithmetic on the official Chinese calendar (holidays and 调休 make-up days).
 
-Holidays come from the maintained `chinesecalendar` package. For years it does not cover yet (it
-raises NotImplementedError), weekends-only is the fallback and a warning is logged once per year;
-upgrading the package picks up the State Council's new schedule.
+Holidays come from the maintained `chinesecalendar` package, after the days administrators set by hand
+(`CalendarOverride`, in the admin: a holiday, or a make-up working day on a weekend). For years the
+package does not cover yet (it raises NotImplementedError) and days without an override, weekends-only
+is the fallback and a warning is logged once per year; upgrading the package picks up the State
+Council's new schedule, and until then administrators enter it as overrides. `calendar_gaps()` names
+the current or next year that has neither (shown by /healthz and on the admin's calendar page).
+
+The overrides are read once per process and kept; saving or deleting one clears this process's copy at
+once and bumps a version in Django's cache, which the other processes (app servers, workers; the cache
+is shared in production, CACHE_URL) check at most every YIWANG_WORKCAL_RECHECK_SECONDS (default 5).
 
 Working hours are YIWANG_WORK_PERIODS (default 09:00-12:00 and 13:30-17:30, Asia/Shanghai, 7 hours).
 A limit of N working days is N x the working hours of a day, so a case received at 10:00 on a Friday
@@ -10,14 +17,23 @@ with "1 working day" is due at 10:00 on the next working day.
 """
 
 import logging
+import time as monotonic_time
+import uuid
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 _warned_years: set[int] = set()
+
+OVERRIDES_VERSION_KEY = "yiwang:workcal:overrides-version"
+_overrides: dict[date, bool] | None = None
+_overrides_version: str | None = None
+_checked_at = 0.0
 
 DEFAULT_PERIODS = ((time(9, 0), time(12, 0)), (time(13, 30), time(17, 30)))
 
@@ -34,7 +50,60 @@ def _tz():
     return ZoneInfo(settings.TIME_ZONE)
 
 
+def _day_overrides() -> dict[date, bool]:
+    """{day: is_working_day} of every CalendarOverride, this process's copy (see the module docstring)."""
+    global _overrides, _overrides_version, _checked_at
+    now = monotonic_time.monotonic()
+    if _overrides is not None and now - _checked_at < getattr(settings, "YIWANG_WORKCAL_RECHECK_SECONDS", 5):
+        return _overrides
+    version = cache.get(OVERRIDES_VERSION_KEY)
+    if _overrides is None or version != _overrides_version:
+        from .models import CalendarOverride
+
+        _overrides = dict(CalendarOverride.objects.values_list("day", "is_working_day"))
+        _overrides_version = version
+    _checked_at = now
+    return _overrides
+
+
+def overrides_changed(**kwargs) -> None:
+    """Forget the overrides read so far, here at once and in other processes at their next check
+    (post_save / post_delete receiver of CalendarOverride)."""
+    global _overrides
+    _overrides = None
+    cache.set(OVERRIDES_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def library_covers(year: int) -> bool:
+    """Whether chinesecalendar knows the holidays of `year`."""
+    try:
+        chinese_calendar.is_workday(date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+def calendar_gaps(today: date | None = None) -> list[int]:
+    """The current and next year when neither chinesecalendar nor any CalendarOverride covers them."""
+    today = today or timezone.localdate()
+    overridden = {day.year for day in _day_overrides()}
+    return [year for year in (today.year, today.year + 1) if not library_covers(year) and year not in overridden]
+
+
+def calendar_warnings(today: date | None = None) -> list[str]:
+    """Messages for /healthz and the admin (English: operators' text), logged as warnings too."""
+    messages = [f"working calendar: chinesecalendar has no holiday data for {year} and no CalendarOverride "
+                f"days are entered for it; deadlines in {year} count weekends only (enter the State Council's "
+                f"schedule in the admin or upgrade chinesecalendar)" for year in calendar_gaps(today)]
+    for message in messages:
+        logger.warning(message)
+    return messages
+
+
 def is_working_day(day: date) -> bool:
+    override = _day_overrides().get(day)
+    if override is not None:
+        return override
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:

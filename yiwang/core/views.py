@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from .health import health_warnings
 from .tasks import HEARTBEAT_CACHE_KEY
 
 
@@ -44,8 +45,10 @@ def _check_broker() -> str:
 @never_cache
 @require_GET
 def healthz(request):
-    """Liveness and readiness for load balancers: the database and, when configured, the broker."""
+    """Liveness and readiness for load balancers: the database and, when configured, the broker; apps'
+    warnings for operators (core.health) are listed without failing the probe."""
     checks = {"database": _check_database(), "broker": _check_broker()}
     healthy = all(value == "ok" or value.startswith("not configured") for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", **checks,
-                         "periodic_last_run": cache.get(HEARTBEAT_CACHE_KEY)}, status=200 if healthy else 503)
+                         "periodic_last_run": cache.get(HEARTBEAT_CACHE_KEY), "warnings": health_warnings()},
+                        status=200 if healthy else 503)
