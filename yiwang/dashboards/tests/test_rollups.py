@@ -185,3 +185,25 @@ def test_indicator_endpoint_runs_a_fixed_number_of_queries(busy, world, api_for,
     assert sum("dashboards_dailytotal" in s for s in sql) == 1
     assert sum("dashboards_opencount" in s for s in sql) == 1
     assert not any("cases_case" in s for s in sql)
+
+
+def test_rebuild_in_chunks_equals_the_incremental_rollups(busy, monkeypatch):
+    """Chunk boundaries inside the week of cases change nothing, and days outside the range stay."""
+    from yiwang.dashboards import rollups
+
+    incremental = _snapshot()
+    for model in (DailyRollup, DailyTotal, OpenCount, WorkerDaily):
+        model.objects.all().delete()
+    monkeypatch.setattr(rollups, "REBUILD_CHUNK_DAYS", 2)
+    result = rollup_rebuild(T0.date() - dt.timedelta(days=3), T0.date() + dt.timedelta(days=10))
+    assert result["days"] == 14 and result["rows"] == DailyRollup.objects.count()
+    assert _snapshot() == incremental
+
+
+def test_rebuild_replaces_only_its_days(busy, world):
+    day1 = T0.date() + dt.timedelta(days=1)
+    district = world.tree.district.path
+    DailyTotal.objects.filter(area_path=district).update(intake=999)
+    rollup_rebuild(day1, day1, open_counts=False)
+    stale = dict(DailyTotal.objects.filter(area_path=district).values_list("day", "intake"))
+    assert stale[day1] != 999 and stale[T0.date()] == 999
