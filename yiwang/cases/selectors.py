@@ -7,9 +7,11 @@ dashboards app reuses it.
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Q
-from django.db.models.functions import Substr
+from django.conf import settings
+from django.db.models import CharField, Count, F, Q, Value
+from django.db.models.functions import Cast, Coalesce, Concat, Substr, TruncDate
 from django.http import Http404
 from django.utils import timezone
 
@@ -173,7 +175,7 @@ class IndicatorRow:
             "response_rate": pct(self.responded_on_time, self.received),
             "resolution_rate": pct(self.solved, self.rated),
             "satisfaction_rate": pct(self.satisfied + 0.9 * self.basically_satisfied, self.rated),
-            "on_time_closure_rate": pct(self.closed_on_time, self.should_close - self.deferred),
+            "on_time_closure_rate": pct(self.closed_on_time, self.closed - self.deferred),
             "closure_rate": pct(self.closed, self.should_close),
             "rework_rate": pct(self.rework, self.handled),
             "overdue_rate": pct(self.overdue_closed, self.closed),
@@ -187,11 +189,27 @@ RATE_LABELS = {
 }
 
 
+def _counted_key():
+    """What a counter counts once: a case, on one local day, under one department (the step's). Rollups
+    can add that up day by day and department by department (the dashboards keep one row per area,
+    category, department and day), so the dashboards' figures equal these over any period."""
+    day = TruncDate("at", tzinfo=ZoneInfo(settings.TIME_ZONE))
+    return Concat(Cast("case_id", CharField()), Value("|"), Cast(day, CharField()), Value("|"),
+                  Cast(Coalesce("department_id", 0), CharField()), output_field=CharField())
+
+
 def _count_by(steps, group: str | None, **filters) -> dict:
     qs = steps.filter(**filters) if filters else steps
     if group is None:
-        return {"": qs.values("case_id").distinct().count()}
-    return {row["g"]: row["n"] for row in qs.values(g=group_expr(group)).annotate(n=Count("case_id", distinct=True))}
+        return {"": qs.aggregate(n=Count(_counted_key(), distinct=True))["n"]}
+    return {row["g"]: row["n"] for row in qs.values(g=group_expr(group)).annotate(n=Count(_counted_key(),
+                                                                                            distinct=True))}
+
+
+def _count_cases_by(steps, group: str | None) -> dict:
+    if group is None:
+        return {"": steps.values("case_id").distinct().count()}
+    return {row["g"]: row["n"] for row in steps.values(g=group_expr(group)).annotate(n=Count("case_id", distinct=True))}
 
 
 def group_expr(group: str):
@@ -253,10 +271,13 @@ def indicators_for(actor, *, area=None, department=None, person=None, period_sta
         "rework": _count_by(steps.filter(action__in=[Action.VERIFY_FAIL, Action.REOPEN]), group),
         "deferred": _count_by(steps.filter(action__in=[Action.CLOSE], data__deferred=True), group),
     }
-    # 应结案: cases whose handling deadline fell in the period, or that were closed in it.
-    due_steps = steps.filter(Q(action=Action.DISPATCH) & Q(case__due_at__lt=period_end)) | steps.filter(
-        action__in=[Action.CLOSE, Action.RESOLVE_ON_SPOT])
-    counts["should_close"] = _count_by(due_steps, group)
+    # 应结案: the closures, plus cases dispatched in the period whose handling deadline falls before its
+    # end and that were not closed in it.
+    closing = steps.filter(action__in=[Action.CLOSE, Action.RESOLVE_ON_SPOT])
+    due_open = _count_cases_by(steps.filter(action=Action.DISPATCH, case__due_at__lt=period_end)
+                               .exclude(case_id__in=closing.values("case_id")), group)
+    counts["should_close"] = {key: counts["closed"].get(key, 0) + due_open.get(key, 0)
+                              for key in set(counts["closed"]) | set(due_open)}
     keys = set()
     for values in counts.values():
         keys.update(values)

@@ -48,7 +48,7 @@ def test_rates_follow_the_documented_formulas(world, cats):
     assert row.should_close == 4  # three closed + one whose handling deadline passed in the period
     r = row.rates
     assert r["closure_rate"] == 75.0
-    assert r["on_time_closure_rate"] == 50.0
+    assert r["on_time_closure_rate"] == round(100 * 2 / 3, 1)  # closed on time / (closed - deferred)
     assert r["satisfaction_rate"] == round(100 * (1 + 0.9) / 3, 1)
     assert r["resolution_rate"] == round(100 * 2 / 3, 1)
     assert r["rework_rate"] == round(100 / 3, 1)  # 1 case sent back / 3 cases reported back
@@ -94,3 +94,38 @@ def test_sweep_escalation_is_recorded_and_counted_as_overdue(world, cats):
     case_deadline_sweep(now=case.deadline + timedelta(minutes=1))
     case.refresh_from_db()
     assert case.level == 2 and case.steps.filter(action="escalate").exists()
+
+
+def _fail_verification(world, case, at):
+    h, gw = world.people.handler, world.people.grid_worker
+    case = case_act(actor=gw, case=case, action="verify_fail", expected_version=case.version, comment="没清干净",
+                    photos=[jpeg()], now=at)
+    return case_act(actor=h, case=case, action="report_back", expected_version=case.version, comment="ok",
+                    now=at + timedelta(minutes=10))
+
+
+def test_a_step_repeated_on_two_days_counts_once_per_day(world, cats):
+    """Counters count a case once per local day (and department): over several days a case sent back on
+    two days is two reworks, as the dashboards' daily rollups add them up; twice on one day is one."""
+    case = case_create(actor=world.people.grid_worker, channel="grid_worker", category=cats.garbage, lon=BIN_LON,
+                       lat=BIN_LAT, description="垃圾", now=T0)
+    h = world.people.handler
+    case = case_act(actor=h, case=case, action="sign_for", expected_version=case.version, now=T0)
+    case = case_act(actor=h, case=case, action="report_back", expected_version=case.version, comment="ok",
+                    now=T0 + timedelta(hours=1))
+    case = _fail_verification(world, case, T0 + timedelta(hours=2))
+    case = _fail_verification(world, case, T0 + timedelta(hours=3))  # the same day: still one
+    case = _fail_verification(world, case, T0 + timedelta(days=1))  # the next day: one more
+    week = dict(period_start=T0 - timedelta(hours=1), period_end=T0 + timedelta(days=7))
+    [row] = indicators_for(world.people.dispatcher_comm, **week)
+    assert (row.rework, row.handled, row.received) == (2, 2, 1)
+    [first_day] = indicators_for(world.people.dispatcher_comm, period_start=T0 - timedelta(hours=1),
+                                 period_end=T0 + timedelta(hours=12))
+    assert (first_day.rework, first_day.handled) == (1, 1)
+    # Days are local (Asia/Shanghai): 23:30 and 00:30 the next morning are two days, though both are the
+    # same UTC day.
+    late_evening = T0.replace(hour=23, minute=30) + timedelta(days=2)
+    case = _fail_verification(world, case, late_evening)
+    case = _fail_verification(world, case, late_evening + timedelta(hours=1))
+    [row] = indicators_for(world.people.dispatcher_comm, **week)
+    assert row.rework == 4

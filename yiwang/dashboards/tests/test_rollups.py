@@ -20,7 +20,8 @@ REFERENCE = {  # dashboard counter -> indicators_for field
     "closed_on_time": "closed_on_time", "overdue_closed": "overdue_closed", "handled": "handled",
     "reworked": "rework", "deferred": "deferred",
 }
-RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "rework_rate", "overdue_rate")
+RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_closure_rate", "rework_rate",
+         "overdue_rate")
 
 
 def _snapshot():
