@@ -168,7 +168,7 @@ def deliver(delivery_id: int, *, text: tuple[str, str] | None = None) -> str:
     `text` (title, body) replaces the stored, redacted text for the backend only (notify_transient);
     such a delivery is tried once, since nothing could resend it."""
     with transaction.atomic():
-        delivery = (NotificationDelivery.objects.select_for_update().select_related("notification__user")
+        delivery = (NotificationDelivery.objects.select_for_update(of=("self",)).select_related("notification__user")
                     .filter(pk=delivery_id).first())
         if delivery is None or delivery.status in (DeliveryStatus.SENT, DeliveryStatus.GAVE_UP):
             return "skipped"
