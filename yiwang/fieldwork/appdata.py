@@ -12,7 +12,7 @@ from django.utils import timezone
 from yiwang.audit.services import audit_record
 
 from . import selectors
-from .corrections import CACHED_ON_PHONE, cached_values
+from .corrections import RESIDENT_COLUMNS, cached_values
 
 
 def _mask_child_name(name: str) -> str:
@@ -25,8 +25,7 @@ def _residents(actor, grid_ids, today: dt.date, group_label) -> tuple[list, dict
 
     people = list(Resident.objects.visible_to(actor, VIEW_RESIDENT)
                   .filter(grid_id__in=grid_ids, status=ResidentStatus.ACTIVE)
-                  .only("id", "grid_id", "birth_date", "id_masked", "phone_masked", "version",
-                        *CACHED_ON_PHONE["resident"]))
+                  .only("id", "grid_id", "birth_date", "id_masked", "phone_masked", "version", *RESIDENT_COLUMNS))
     ids = [r.pk for r in people]
     household_of = dict(HouseholdMember.objects.filter(resident_id__in=ids, left_on__isnull=True)
                         .values_list("resident_id", "household_id"))
@@ -48,6 +47,16 @@ def _residents(actor, grid_ids, today: dt.date, group_label) -> tuple[list, dict
                      "address": r.address, "tags": tags.get(r.pk, []),
                      "version": r.version, "edit": cached_values(r), **({"child": True} if child else {})})
     return rows, {"residents": len(rows), "tagged": len(tags)}
+
+
+def _dwellings(actor, grid_ids) -> list[list]:
+    """The grids' dwellings as [id, building id, unit, room]: the correction form's dwelling choices
+    (labelled on the phone with the building's name), a few bytes each."""
+    from yiwang.registry.models import Dwelling
+    from yiwang.registry.permissions import VIEW_RESIDENT
+
+    return [list(row) for row in Dwelling.objects.visible_to(actor, VIEW_RESIDENT).filter(grid_id__in=grid_ids)
+            .order_by("building_id", "unit", "room").values_list("id", "building_id", "unit", "room")]
 
 
 def _cases(actor, grid_ids) -> tuple[list, list]:
@@ -79,7 +88,8 @@ def app_data(actor) -> dict:
     grid_ids = [g.pk for g in grids]
     group_label = selectors._group_label_for(actor)
     households = list(selectors.households_visible(actor, grid_ids=grid_ids)
-                      .values("id", "grid_id", "number", "address", "version", "dwelling__building_id"))
+                      .values("id", "grid_id", "number", "address", "version", "dwelling_id",
+                              "dwelling__building_id"))
     residents, counts = _residents(actor, grid_ids, today, group_label)
     schedule = selectors.visits_due(actor, grid_ids=grid_ids, today=today)
     open_cases, to_verify = _cases(actor, grid_ids)
@@ -97,7 +107,9 @@ def app_data(actor) -> dict:
                    "lon": g.centroid_lon, "lat": g.centroid_lat} for g in grids],
         "buildings": selectors.buildings_of(actor, grid_ids),
         "households": [{"id": h["id"], "grid_id": h["grid_id"], "number": h["number"], "address": h["address"],
-                        "version": h["version"], "building_id": h["dwelling__building_id"]} for h in households],
+                        "version": h["version"], "building_id": h["dwelling__building_id"],
+                        **({"dwelling_id": h["dwelling_id"]} if h["dwelling_id"] else {})} for h in households],
+        "dwellings": _dwellings(actor, grid_ids),
         "residents": residents,
         "schedule": [row.as_json() for row in schedule if row.status != "ok"][:300],
         "schedule_counts": {s: sum(1 for r in schedule if r.status == s) for s in ("overdue", "due", "ok")},

@@ -22,11 +22,13 @@ from .sync import Applied
 # The record types the phone's form offers (a visit is about a household and its people).
 PHONE_TARGETS = ("resident", "household")
 # Current values the phone caches (appdata), so its form starts from them; other fields start empty
-# and an empty input means "keep". Notes and birth dates stay off the phone.
+# and an empty input means "keep". Notes and birth dates stay off the phone. The relation to the head
+# rides in the resident row already; a dwelling is cached as its id, and the phone's dwelling choices
+# are the grid's dwellings (appdata "dwellings": [id, building id, unit, room]).
 CACHED_ON_PHONE = {
     "resident": ("name", "gender", "ethnicity", "id_type", "hukou_type", "education", "occupation",
-                 "political_status", "address", "status"),
-    "household": ("number", "address"),
+                 "political_status", "relation", "dwelling", "address", "status"),
+    "household": ("number", "dwelling", "address"),
 }
 
 
@@ -40,11 +42,19 @@ def _label(text) -> str:
 
 
 def _describe(model, name: str, *, masked_column: str | None, cached: bool) -> dict:
+    from yiwang.registry import records
+    from yiwang.registry.models import HouseholdMember
+
     secret = masked_column is not None
-    field = model._meta.get_field(masked_column or name)
+    if name == records.RELATION:  # on the person's membership row, not the resident
+        field = HouseholdMember._meta.get_field("relation")
+    else:
+        field = model._meta.get_field(masked_column or name)
     spec = {"name": name, "label": _label(field.verbose_name), "blank": bool(field.blank), "cached": cached}
     if secret:
         spec["kind"] = "phone" if name == "phone" else "secret"
+    elif name in records.REFERENCE_FIELDS:
+        spec["kind"] = "dwelling"  # options from the cached grid data
     elif field.choices:
         spec.update(kind="choice", choices=[[value, _label(label)] for value, label in field.choices])
     elif isinstance(field, models.DateField):
@@ -80,7 +90,9 @@ def correction_form_fields() -> dict:
 
 
 # What the phone's resident rows already carry (the name is masked for children, see appdata).
-IN_RESIDENT_ROW = ("name", "gender", "address")
+IN_RESIDENT_ROW = ("name", "gender", "address", "relation")
+# Resident columns to load for cached_values (the dwelling as its id, no join).
+RESIDENT_COLUMNS = tuple(n for n in CACHED_ON_PHONE["resident"] if n not in ("relation",))
 
 
 def cached_values(resident) -> dict:
@@ -88,8 +100,14 @@ def cached_values(resident) -> dict:
     and the field's default (the form knows both): most rows then carry one or two values."""
     values = {}
     for name in CACHED_ON_PHONE["resident"]:
+        if name in IN_RESIDENT_ROW:
+            continue
+        if name == "dwelling":
+            if resident.dwelling_id:
+                values[name] = resident.dwelling_id
+            continue
         value = getattr(resident, name)
-        if name not in IN_RESIDENT_ROW and value not in (None, "", _plain_default(resident._meta.get_field(name))):
+        if value not in (None, "", _plain_default(resident._meta.get_field(name))):
             values[name] = value
     return values
 

@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import (
     Component,
@@ -25,7 +26,7 @@ class ResidentForm(forms.Form):
     """Create/edit a resident. ID number and phone are typed in full and stored encrypted; on edit they
     stay empty unless the user wants to change them."""
 
-    name = forms.CharField(label=_("name"), max_length=50)
+    name = forms.CharField(label=pgettext_lazy("person", "name"), max_length=50)
     id_type = forms.ChoiceField(label=_("ID type"), choices=IdType.choices, initial=IdType.ID_CARD)
     id_number = forms.CharField(label=_("ID number"), max_length=30, required=False)
     gender = forms.ChoiceField(label=_("gender"), choices=_blank(Gender.choices), required=False)
@@ -42,6 +43,19 @@ class ResidentForm(forms.Form):
     note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     reason = forms.CharField(label=_("reason for the change"), max_length=300, required=False)
+
+    def __init__(self, *args, dwellings=None, relation=False, **kwargs):
+        """On edit: `dwellings` (the grid's, for the dwelling choice) and `relation` (the person is in a
+        household, so has a relation to its head)."""
+        super().__init__(*args, **kwargs)
+        if relation:
+            self.fields["relation"] = forms.ChoiceField(label=_("relation to head"),
+                                                        choices=HouseholdMember.Relation.choices)
+        if dwellings is not None:
+            self.fields["dwelling"] = forms.ModelChoiceField(label=_("dwelling"), queryset=dwellings, required=False)
+        self.order_fields(["name", "id_type", "id_number", "gender", "birth_date", "ethnicity", "phone",
+                           "hukou_type", "education", "occupation", "political_status", "relation", "dwelling",
+                           "address", "status", "note"])
 
 
 class GridChoiceForm(forms.Form):
@@ -133,6 +147,20 @@ class ComponentCreateForm(model_input_form(
         self.fields["name"].help_text = _("Empty: the category's name.")
 
 
+class HouseholdForm(forms.Form):
+    """Edit a household (what records.EDITABLE allows); the dwelling among its grid's."""
+
+    number = forms.CharField(label=_("household number"), max_length=30, required=False)
+    dwelling = forms.ModelChoiceField(label=_("dwelling"), queryset=None, required=False)
+    address = forms.CharField(label=_("address"), max_length=200, required=False)
+    note = forms.CharField(label=_("note"), max_length=300, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, dwellings=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dwelling"].queryset = dwellings
+
+
 class DwellingForm(forms.ModelForm):
     """Edit a dwelling (what records.EDITABLE allows)."""
 
@@ -162,6 +190,31 @@ class RentalCreateForm(model_input_form(
         self.fields["tenants"].queryset = tenants  # also gives the widget its choices
         self.fields["tenants"].help_text = _("People registered at this dwelling; register new tenants as "
                                              "residents of the dwelling first.")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start_date") and data.get("end_date") and data["end_date"] < data["start_date"]:
+            self.add_error("end_date", _("The end is before the start."))
+        return data
+
+
+class RentalForm(model_input_form(
+        Rental, ["landlord_name", "registration_no", "monthly_rent", "rooms_let", "max_occupants", "start_date",
+                 "end_date", "tenants"],
+        start_date=forms.DateField(label=_("start"), widget=forms.DateInput(attrs={"type": "date"},
+                                                                             format="%Y-%m-%d")),
+        end_date=forms.DateField(label=_("end"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")),
+        version=forms.IntegerField(widget=forms.HiddenInput),
+        reason=forms.CharField(label=_("reason for the change"), max_length=300, required=False))):
+    """Edit a rental (records.EDITABLE["rental"]); `version` is the one the form was read at, so an
+    edit made on an outdated copy is refused instead of overwriting someone else's."""
+
+    def __init__(self, *args, tenants=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tenants"].widget = forms.CheckboxSelectMultiple()
+        self.fields["tenants"].queryset = tenants
+        self.fields["tenants"].help_text = _("People registered at this dwelling and the current tenants.")
 
     def clean(self):
         data = super().clean()

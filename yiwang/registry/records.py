@@ -23,10 +23,12 @@ from .models import (
     Education,
     Gender,
     Household,
+    HouseholdMember,
     HukouType,
     IdType,
     Organisation,
     PoliticalStatus,
+    Rental,
     Resident,
     ResidentStatus,
 )
@@ -45,11 +47,23 @@ PII_FIELDS = {"id_number": ("id_cipher", "id_hash", "id_masked"), "phone": ("pho
 RESIDENT_FIELDS = ["name", "gender", "birth_date", "ethnicity", "id_type", "id_number", "phone", "hukou_type",
                    "education", "occupation", "political_status", "address", "status", "note"]
 
+# Editable fields that are not plain columns of the record. The relation to the head lives on the
+# person's current HouseholdMember row (one head per household: services check it, the database
+# enforces it); the dwelling is a foreign key and tenants a set of people, kept in change requests as
+# {"id", "label"} so a reviewer reads an address or names, and compared by id.
+RELATION = "relation"
+REFERENCE_FIELDS = {"dwelling": Dwelling}
+MANY_FIELDS = {"tenants": Resident}
+
+RENTAL_FIELDS = ["landlord_name", "registration_no", "monthly_rent", "rooms_let", "max_occupants", "start_date",
+                 "end_date", "tenants"]
+
 # target_type -> (model, editable fields, permission to change directly, permission to view)
 EDITABLE = {
-    "resident": (Resident, RESIDENT_FIELDS, CHANGE_RESIDENT, VIEW_RESIDENT),
-    "household": (Household, ["number", "address", "note"], CHANGE_RESIDENT, VIEW_RESIDENT),
+    "resident": (Resident, [*RESIDENT_FIELDS, RELATION, "dwelling"], CHANGE_RESIDENT, VIEW_RESIDENT),
+    "household": (Household, ["number", "dwelling", "address", "note"], CHANGE_RESIDENT, VIEW_RESIDENT),
     "dwelling": (Dwelling, ["use", "owner_name", "floor_area", "floor", "note"], CHANGE_RESIDENT, VIEW_RESIDENT),
+    "rental": (Rental, RENTAL_FIELDS, CHANGE_RESIDENT, VIEW_RESIDENT),
     "organisation": (Organisation, ["kind", "name", "credit_code", "legal_representative", "contact_name",
                                     "contact_phone", "address", "sector", "employees", "active"],
                      CHANGE_ORGANISATION, VIEW_ORGANISATION),
@@ -256,11 +270,29 @@ def pii_columns(field: str, plaintext: str) -> dict:
     return pii.sealed_columns(prefix, plaintext, kind=prefix)
 
 
+def current_relation(resident) -> str:
+    """The person's relation to the head in their current household ("" when in none)."""
+    return HouseholdMember.objects.filter(resident=resident, left_on__isnull=True).values_list(
+        "relation", flat=True).first() or ""
+
+
 def current_value(obj, field: str):
-    """The value of an editable field; PII decrypted (callers never show it unmasked without a reveal)."""
+    """The value of an editable field; PII decrypted (callers never show it unmasked without a reveal).
+    A reference is the object (or None), a set of people a list ordered by id."""
     if field in PII_FIELDS:
         return pii.decrypt(getattr(obj, PII_FIELDS[field][0]))
+    if field == RELATION and isinstance(obj, Resident):
+        return current_relation(obj)
+    if field in MANY_FIELDS:
+        return list(getattr(obj, field).order_by("pk"))
     return getattr(obj, field)
+
+
+def _reference_json(value) -> dict | None:
+    if value is None:
+        return None
+    label = value.name if isinstance(value, Resident) else str(value)
+    return {"id": value.pk, "label": label}
 
 
 def to_json(field: str, value):
@@ -268,6 +300,10 @@ def to_json(field: str, value):
     if field in PII_FIELDS:
         return {"token": pii.encrypt(value), "masked": display_value(field, value)} if value else {"token": "",
                                                                                                    "masked": ""}
+    if field in REFERENCE_FIELDS:
+        return _reference_json(value)
+    if field in MANY_FIELDS:
+        return [_reference_json(v) for v in value]
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -276,20 +312,66 @@ def to_json(field: str, value):
 
 
 def from_json(field: str, value):
+    """A stored value back as input for cleaning (references as ids; services look them up)."""
     if field in PII_FIELDS:
         return pii.decrypt(value["token"]) if isinstance(value, dict) else (value or "")
+    if field in REFERENCE_FIELDS:
+        return value["id"] if isinstance(value, dict) else value
+    if field in MANY_FIELDS:
+        return [v["id"] if isinstance(v, dict) else v for v in value or []]
     return value
+
+
+def same_as_stored(field: str, current, stored) -> bool:
+    """Whether a record's current value equals a value stored in a change request (its "old")."""
+    if field in PII_FIELDS:
+        return current == from_json(field, stored)
+    if field in REFERENCE_FIELDS:
+        return (current.pk if current is not None else None) == from_json(field, stored)
+    if field in MANY_FIELDS:
+        return [v.pk for v in current] == from_json(field, stored)
+    return to_json(field, current) == stored
 
 
 def display_value(field: str, value) -> str:
     """Masked, human-readable text for diffs and audit rows."""
     if isinstance(value, dict) and "masked" in value:
         return value["masked"]
+    if isinstance(value, dict) and "label" in value:
+        return value["label"]
+    if isinstance(value, list):
+        return ", ".join(display_value(field, v) for v in value)
     if field == "id_number":
         return pii.mask_id_number(value) if value else ""
     if field == "phone":
         return pii.mask_phone(value) if value else ""
+    if isinstance(value, Resident):
+        return value.name
     return "" if value is None else str(value)
+
+
+def field_label(target_type: str, field: str) -> str:
+    """The label of an editable field in the current language."""
+    if field == "id_number":
+        return _("ID number")
+    if field == "phone":
+        return _("phone")
+    if field == RELATION:
+        return str(HouseholdMember._meta.get_field("relation").verbose_name)
+    return str(EDITABLE[target_type][0]._meta.get_field(field).verbose_name)
+
+
+def choice_label(target_type: str, field: str, value) -> str:
+    """A stored choice (or any value) as the user reads it: "child" -> 子女, "M" -> 男."""
+    if field in PII_FIELDS or field in REFERENCE_FIELDS or field in MANY_FIELDS:
+        return display_value(field, value)
+    model_field = (HouseholdMember._meta.get_field("relation") if field == RELATION
+                   else EDITABLE[target_type][0]._meta.get_field(field))
+    if model_field.choices and value not in (None, ""):
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return display_value(field, value)
 
 
 def clean_generic(model, values: dict) -> dict:

@@ -105,6 +105,16 @@ def rental_list_visible_to(actor):
     return Rental.objects.visible_to(actor, VIEW_RESIDENT).select_related("dwelling__building")
 
 
+def rental_get_visible(actor, pk: int) -> Rental:
+    return get_visible_or_404(rental_list_visible_to(actor).select_related("grid"), actor, VIEW_RESIDENT, pk=pk)
+
+
+def dwelling_choices_for(actor, area_path: str):
+    """Dwellings of one grid the actor may see: what a person or household there may be placed in."""
+    return (Dwelling.objects.visible_to(actor, VIEW_RESIDENT).filter(area_path=area_path)
+            .select_related("building").order_by("building__name", "unit", "room"))
+
+
 def organisation_list_visible_to(actor):
     return Organisation.objects.visible_to(actor, VIEW_ORGANISATION).select_related("grid", "party_organisation")
 

@@ -120,43 +120,172 @@ def _apply(actor, obj, cleaned: dict, *, action: str, expected_version: int | No
     """Apply cleaned values to a locked row; returns the masked audit diff."""
     if expected_version is not None and obj.version != expected_version:
         raise ConflictError(_("This record was changed by someone else meanwhile. Reload it and try again."))
-    diff = {}
-    for field, new in cleaned.items():
-        old = records.current_value(obj, field)
-        if old != new and not (old in (None, "") and new in (None, "")):
-            diff[field] = (old, new)
+    diff = _diff(obj, cleaned)
     if not diff:
         return {}
+    plain = {f: new for f, (_old, new) in diff.items() if f != records.RELATION and f not in records.MANY_FIELDS}
     if isinstance(obj, Resident):
-        columns = _resident_columns({f: new for f, (_old, new) in diff.items()})
+        columns = _resident_columns(plain)
         if "id_hash" in columns:
             _ensure_id_unique(columns["id_hash"], exclude_pk=obj.pk)
     else:
-        columns = {f: new for f, (_old, new) in diff.items()}
+        columns = plain
+    if records.RELATION in diff:
+        _set_relation(obj, diff[records.RELATION][1])
     for column, value in columns.items():
         setattr(obj, column, value)
     obj.version = F("version") + 1
-    obj.save()
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as exc:  # a constraint the checks above did not foresee (a concurrent write)
+        raise ValidationError(_("The change conflicts with another record; nothing was saved.")) from exc
     obj.refresh_from_db(fields=["version"])
+    for field in records.MANY_FIELDS:
+        if field in diff:
+            getattr(obj, field).set(diff[field][1])
     masked = _audit_changes(diff)
     audit_record(actor=actor, action=action, obj=obj, changes=masked, reason=reason)
     return masked
 
 
-def _clean_for(target, changes: dict) -> dict:
+def _diff(obj, cleaned: dict) -> dict:
+    """field -> (current, new) for the values that differ (blank and None count as the same)."""
+    diff = {}
+    for field, new in cleaned.items():
+        old = records.current_value(obj, field)
+        if old != new and not (old in (None, "") and new in (None, "")):
+            diff[field] = (old, new)
+    return diff
+
+
+HEAD = HouseholdMember.Relation.HEAD
+
+
+def _relation_problem(resident: Resident, relation: str, *, lock: bool = False) -> str | None:
+    """Why `resident`'s relation to the head cannot become `relation` (None: it can).
+
+    A household keeps exactly one head: a correction may neither add a second head nor take the
+    role from the only one; changing the head is "make head" on the household's page (staff).
+    """
+    members = HouseholdMember.objects.filter(resident=resident, left_on__isnull=True)
+    current = (members.select_for_update() if lock else members).select_related("household").first()
+    if current is None:
+        return _("%(name)s belongs to no household, so has no relation to a head. Add them to a household "
+                 "on its page first.") % {"name": resident.name}
+    if lock:
+        Household.objects.select_for_update().get(pk=current.household_id)  # as membership changes do
+    if current.relation == HEAD and relation != HEAD:
+        return _("%(name)s is the head of household %(household)s, and a household keeps exactly one head. "
+                 "Community staff name another head with “make head” on the household's page.") % {
+            "name": resident.name, "household": current.household}
+    if relation == HEAD and current.relation != HEAD:
+        head = HouseholdMember.objects.filter(household_id=current.household_id, left_on__isnull=True,
+                                              relation=HEAD).select_related("resident").first()
+        if head is not None:
+            return _("Household %(household)s already has a head (%(head)s), and a household keeps exactly one "
+                     "head. Community staff change the head with “make head” on the household's page.") % {
+                "household": current.household, "head": head.resident.name}
+    return None
+
+
+def _set_relation(resident: Resident, relation: str) -> None:
+    """Correct the relation on the current membership row (a correction, not a move: no new row)."""
+    problem = _relation_problem(resident, relation, lock=True)
+    if problem:
+        raise ValidationError({records.RELATION: [problem]})
+    try:
+        with transaction.atomic():
+            HouseholdMember.objects.filter(resident=resident, left_on__isnull=True).update(relation=relation)
+    except IntegrityError as exc:  # household_one_current_head: a head was named meanwhile
+        raise ValidationError({records.RELATION: [_("The household got a head meanwhile; reload and check.")]}) from exc
+
+
+def _reference(actor, target, field: str, value):
+    """A dwelling chosen for a record: one the actor may see (else the same answer as for one that does
+    not exist), in the record's own grid (moving a person to another grid is staff's resident_move)."""
+    model = records.REFERENCE_FIELDS[field]
+    if value in (None, ""):
+        return None
+    pk = value.pk if isinstance(value, model) else value
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        pk = None
+    found = model.objects.visible_to(actor, VIEW_RESIDENT).filter(pk=pk).first() if pk else None
+    if found is None:
+        raise ValidationError({field: [_("Choose a dwelling in your grids.")]})
+    if found.area_path != target.area_path:
+        raise ValidationError({field: [_("The dwelling is in another grid. Moving a person to another grid is "
+                                         "done by community staff.")]})
+    return found
+
+
+def _people(actor, field: str, values) -> list:
+    """Tenants: people the actor may see, ordered by id."""
+    if values in (None, ""):
+        return []
+    if not isinstance(values, (list, tuple, set)) and not hasattr(values, "__iter__"):
+        raise ValidationError({field: [_("Not a valid value.")]})
+    ids = set()
+    for value in values:
+        try:
+            ids.add(int(value.pk if isinstance(value, Resident) else value))
+        except (TypeError, ValueError) as exc:
+            raise ValidationError({field: [_("Not a valid value.")]}) from exc
+    found = list(Resident.objects.visible_to(actor, VIEW_RESIDENT).filter(pk__in=ids).order_by("pk"))
+    if len(found) != len(ids):
+        raise ValidationError({field: [_("Choose tenants among the people registered in your grids.")]})
+    return found
+
+
+def _clean_for(target, changes: dict, *, actor) -> dict:
+    """Validate an edit of `target`: only its editable fields, each by the registry's rules; references
+    checked against what `actor` may see."""
     model, fields, _change, _view = records.EDITABLE[records.target_type_of(target)]
     unknown = set(changes) - set(fields)
     if unknown:
         raise ValidationError(_("These fields cannot be changed here: %(f)s") % {"f": ", ".join(sorted(unknown))})
-    if model is Resident:
-        values = dict(changes)
-        if "id_number" in values and "id_type" not in values:
-            values["id_type"] = target.id_type
-        cleaned = records.clean_resident(values)
-        # Only keep what was asked for, plus what the ID number determines.
-        keep = set(changes) | ({"birth_date", "gender"} if "id_number" in changes else set())
-        return {k: v for k, v in cleaned.items() if k in keep}
-    return records.clean_generic(model, changes)
+    special = {f: changes[f] for f in changes if f == records.RELATION or f in records.REFERENCE_FIELDS
+               or f in records.MANY_FIELDS}
+    plain = {f: v for f, v in changes.items() if f not in special}
+    errors: dict[str, list] = {}
+    out: dict = {}
+    try:
+        if model is Resident:
+            values = dict(plain)
+            if "id_number" in values and "id_type" not in values:
+                values["id_type"] = target.id_type
+            cleaned = records.clean_resident(values) if values else {}
+            # Only keep what was asked for, plus what the ID number determines.
+            keep = set(plain) | ({"birth_date", "gender"} if "id_number" in plain else set())
+            out.update({k: v for k, v in cleaned.items() if k in keep})
+        else:
+            out.update(records.clean_generic(model, plain))
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            raise
+        errors.update(exc.message_dict)
+    for field, value in special.items():
+        try:
+            if field == records.RELATION:
+                if value not in HouseholdMember.Relation.values:
+                    raise ValidationError({field: [_("Choose the relation to the head.")]})
+                out[field] = value
+            elif field in records.REFERENCE_FIELDS:
+                out[field] = _reference(actor, target, field, value)
+            else:
+                out[field] = _people(actor, field, value)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if model is Rental and "start_date" not in errors and "end_date" not in errors:
+        start = out.get("start_date", target.start_date)
+        end = out["end_date"] if "end_date" in out else target.end_date
+        if start and end and end < start:
+            errors.setdefault("end_date", []).append(_("The end is before the start."))
+    if errors:
+        raise ValidationError(errors)
+    return out
 
 
 def record_update(*, actor, target, changes: dict, expected_version: int | None = None, reason: str = "") -> dict:
@@ -164,7 +293,7 @@ def record_update(*, actor, target, changes: dict, expected_version: int | None 
     target_type = records.target_type_of(target)
     model, _fields, change_perm, _view = records.EDITABLE[target_type]
     require(actor, change_perm, target.area_path)
-    cleaned = _clean_for(target, changes)
+    cleaned = _clean_for(target, changes, actor=actor)
     with transaction.atomic():
         locked = model.objects.select_for_update().get(pk=target.pk)
         diff = _apply(actor, locked, cleaned, action=f"{target_type}.update", expected_version=expected_version,
@@ -176,13 +305,15 @@ def record_update(*, actor, target, changes: dict, expected_version: int | None 
 def record_edit(*, actor, target, changes: dict, reason: str = "", expected_version: int | None = None):
     """Edit as the actor may: directly with the change permission, else as a change request.
 
-    Returns ("applied", diff) or ("pending", ChangeRequest).
+    Returns ("applied", diff) or ("pending", ChangeRequest). With `expected_version` (the version the
+    actor's form was read at), an outdated edit is refused either way (ConflictError).
     """
     _model, _fields, change_perm, _view = records.EDITABLE[records.target_type_of(target)]
     if can(actor, change_perm, target.area_path):
         return "applied", record_update(actor=actor, target=target, changes=changes, reason=reason,
                                         expected_version=expected_version)
-    return "pending", change_request_submit(actor=actor, target=target, changes=changes, reason=reason)
+    return "pending", change_request_submit(actor=actor, target=target, changes=changes, reason=reason,
+                                            expected_version=expected_version)
 
 
 def resident_reveal(*, actor, resident: Resident, reason: str) -> dict:
@@ -463,25 +594,30 @@ def _fingerprint(actor, target_type: str, target_id: int, cleaned: dict) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def change_request_submit(*, actor, target, changes: dict, reason: str = "") -> ChangeRequest:
+def change_request_submit(*, actor, target, changes: dict, reason: str = "",
+                          expected_version: int | None = None) -> ChangeRequest:
     """Propose an edit of a registry record for review by community staff.
 
     `changes` maps editable field -> new value (see records.EDITABLE). Values are validated now, so
-    a reviewer never sees an impossible edit. Submitting the same change twice returns the pending
-    request instead of creating a second one.
+    a reviewer never sees an impossible edit (approval checks again: the record may change meanwhile).
+    Submitting the same change twice returns the pending request instead of creating a second one.
+    With `expected_version`, a proposal made on an outdated copy is refused (ConflictError).
     """
     target_type = records.target_type_of(target)
     _model, _fields, change_perm, _view = records.EDITABLE[target_type]
     if not (can(actor, PROPOSE_CHANGE, target.area_path) or can(actor, change_perm, target.area_path)):
         raise PermissionDenied(_("You may not change records in this area."))
-    cleaned = _clean_for(target, changes)
-    diff = {}
-    for field, new in cleaned.items():
-        old = records.current_value(target, field)
-        if old != new and not (old in (None, "") and new in (None, "")):
-            diff[field] = {"old": records.to_json(field, old), "new": records.to_json(field, new)}
+    if expected_version is not None and target.version != expected_version:
+        raise ConflictError(_("This record was changed by someone else meanwhile. Reload it and try again."))
+    cleaned = _clean_for(target, changes, actor=actor)
+    diff = {f: {"old": records.to_json(f, old), "new": records.to_json(f, new)}
+            for f, (old, new) in _diff(target, cleaned).items()}
     if not diff:
         raise ValidationError(_("Nothing was changed."))
+    if records.RELATION in diff:
+        problem = _relation_problem(target, cleaned[records.RELATION])
+        if problem:
+            raise ValidationError({records.RELATION: [problem]})
     fingerprint = _fingerprint(actor, target_type, target.pk, {f: cleaned[f] for f in diff})
     with transaction.atomic():
         existing = ChangeRequest.objects.filter(fingerprint=fingerprint, state=ChangeRequest.State.PENDING).first()
@@ -520,13 +656,13 @@ def change_request_approve(*, actor, change_request: ChangeRequest, note: str = 
         if target is None:
             raise ValidationError(_("The record no longer exists."))
         stale = [f for f, v in locked.changes.items()
-                 if records.to_json(f, records.current_value(target, f)) != v["old"]
-                 and not (f in records.PII_FIELDS and records.current_value(target, f) == records.from_json(f, v["old"]))]
+                 if not records.same_as_stored(f, records.current_value(target, f), v["old"])]
         if stale:
             raise ConflictError(_("The record changed after this request was made (%(fields)s). Reject it and "
                                   "ask for a new one.") % {"fields": ", ".join(stale)})
-        cleaned = _clean_for(target, {f: records.from_json(f, v["new"]) for f, v in locked.changes.items()})
         require(actor, change_perm, target.area_path)
+        cleaned = _clean_for(target, {f: records.from_json(f, v["new"]) for f, v in locked.changes.items()},
+                             actor=actor)
         _apply(actor, target, cleaned, action=f"{locked.target_type}.update",
                reason=_("change request #%(n)d") % {"n": locked.pk})
         locked.state = ChangeRequest.State.APPROVED

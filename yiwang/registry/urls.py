@@ -25,6 +25,7 @@ urlpatterns = [
     path("dwellings/<int:pk>/", views_edit.dwelling_detail, name="dwelling_detail"),
     path("dwellings/<int:pk>/rentals/new/", views_edit.rental_create, name="rental_create"),
     path("rentals/", views_edit.rental_list, name="rental_list"),
+    path("rentals/<int:pk>/edit/", views_edit.rental_edit, name="rental_edit"),
     path("situation/", views.situation_list, name="situation_list"),
     path("changes/", views.change_request_list, name="change_request_list"),
     path("changes/<int:pk>/", views.change_request_detail, name="change_request_detail"),

@@ -33,6 +33,7 @@ from .forms import (
     ComponentForm,
     ExportForm,
     GridChoiceForm,
+    HouseholdForm,
     ImportConfirmForm,
     ImportUploadForm,
     OrganisationForm,
@@ -67,9 +68,10 @@ def _page(request, queryset, per_page=50):
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
-def _filtered_list(request, perm: str, queryset, filterset_class, template: str, create_perm: str | None = None):
+def _filtered_list(request, perm: str, queryset, filterset_class, template: str, create_perm: str | None = None,
+                   edit_perms: tuple[str, ...] = ()):
     """A scoped list page: permission, the area switcher's subtree, the shared FilterSet, paging; a
-    "new" link for users holding `create_perm` somewhere."""
+    "new" link for users holding `create_perm` somewhere, edit links for those holding one of `edit_perms`."""
     require_perm_anywhere(request.user, perm)
     within = _within(request)
     if within:
@@ -77,7 +79,8 @@ def _filtered_list(request, perm: str, queryset, filterset_class, template: str,
     filterset = filterset_class(request.GET or None, queryset=queryset)
     rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
     return render(request, template, {"filter": filterset, "page": _page(request, rows),
-                                      "may_create": bool(create_perm) and request.user.has_perm_anywhere(create_perm)})
+                                      "may_create": bool(create_perm) and request.user.has_perm_anywhere(create_perm),
+                                      "may_edit": any(request.user.has_perm_anywhere(p) for p in edit_perms)})
 
 
 def _grids(user, perm):
@@ -183,7 +186,7 @@ def resident_reveal(request, pk: int):
 
 def _resident_initial(resident: Resident) -> dict:
     return {f: getattr(resident, f) for f in records.RESIDENT_FIELDS if f not in records.PII_FIELDS} | {
-        "version": resident.version}
+        "version": resident.version, "relation": records.current_relation(resident), "dwelling": resident.dwelling_id}
 
 
 @login_required
@@ -218,18 +221,23 @@ def resident_edit(request, pk: int):
     direct = services.can(request.user, CHANGE_RESIDENT, resident.area_path)
     if not direct and not services.can(request.user, PROPOSE_CHANGE, resident.area_path):
         raise PermissionDenied
-    form = ResidentForm(request.POST or None, initial=_resident_initial(resident))
+    initial = _resident_initial(resident)
+    form = ResidentForm(request.POST or None, initial=initial, relation=bool(initial["relation"]),
+                        dwellings=selectors.dwelling_choices_for(request.user, resident.area_path))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         changes = {}
-        for field in records.RESIDENT_FIELDS:
-            if field not in request.POST:  # only what the client sent counts as an edit
+        for field in records.EDITABLE["resident"][1]:
+            if field not in request.POST or field not in data:  # only what the client sent counts as an edit
                 continue
             if field in records.PII_FIELDS:
                 if data.get(field):  # blank means "keep"
                     changes[field] = data[field]
-            elif field in data and data[field] != getattr(resident, field) and not (
-                    data[field] in (None, "") and getattr(resident, field) in (None, "")):
+                continue
+            new, old = data[field], initial[field]
+            if field == "dwelling":
+                new = new.pk if new else None
+            if new != old and not (new in (None, "") and old in (None, "")):
                 changes[field] = data[field]
         try:
             outcome, result = services.record_edit(actor=request.user, target=resident, changes=changes,
@@ -270,31 +278,63 @@ def household_list(request):
 def household_detail(request, pk: int):
     household = selectors.household_get_visible(request.user, pk)
     may_change = services.can(request.user, CHANGE_RESIDENT, household.area_path)
+    may_edit = may_change or services.can(request.user, PROPOSE_CHANGE, household.area_path)
     form = AddMemberForm(request.POST or None)
+    edit_initial = {"number": household.number, "dwelling": household.dwelling_id, "address": household.address,
+                    "note": household.note, "version": household.version}
+    edit_form = HouseholdForm(request.POST if request.POST.get("action") == "edit" else None, initial=edit_initial,
+                              dwellings=selectors.dwelling_choices_for(request.user, household.area_path))
     if request.method == "POST":
-        if not may_change:
-            raise PermissionDenied
-        try:
-            action = request.POST.get("action")
-            if action == "add" and form.is_valid():
-                person = selectors.resident_get_visible(request.user, form.cleaned_data["resident"])
-                services.household_add_member(actor=request.user, household=household, resident=person,
-                                              relation=form.cleaned_data["relation"])
-            elif action == "head":
-                person = selectors.resident_get_visible(request.user, int(request.POST["resident"]))
-                services.household_set_head(actor=request.user, household=household, resident=person,
-                                            old_head_relation=request.POST.get("old_head_relation", "other"))
-            elif action == "remove":
-                person = selectors.resident_get_visible(request.user, int(request.POST["resident"]))
-                services.household_remove_member(actor=request.user, household=household, resident=person)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        return redirect("registry:household_detail", pk=household.pk)
+        action = request.POST.get("action")
+        if action == "edit":
+            if not may_edit:
+                raise PermissionDenied
+            if edit_form.is_valid() and _household_edit(request, household, edit_form, may_change):
+                return redirect("registry:household_detail", pk=household.pk)
+        else:
+            if not may_change:
+                raise PermissionDenied
+            try:
+                if action == "add" and form.is_valid():
+                    person = selectors.resident_get_visible(request.user, form.cleaned_data["resident"])
+                    services.household_add_member(actor=request.user, household=household, resident=person,
+                                                  relation=form.cleaned_data["relation"])
+                elif action == "head":
+                    person = selectors.resident_get_visible(request.user, int(request.POST["resident"]))
+                    services.household_set_head(actor=request.user, household=household, resident=person,
+                                                old_head_relation=request.POST.get("old_head_relation", "other"))
+                elif action == "remove":
+                    person = selectors.resident_get_visible(request.user, int(request.POST["resident"]))
+                    services.household_remove_member(actor=request.user, household=household, resident=person)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            return redirect("registry:household_detail", pk=household.pk)
     return render(request, "registry/household_detail.html", {
         "h": household, "members": selectors.household_members(household),
         "history": selectors.household_members(household, current_only=False).exclude(left_on__isnull=True),
-        "may_change": may_change, "form": form,
+        "may_change": may_change, "may_edit": may_edit, "form": form, "edit_form": edit_form,
+        "pending": selectors.change_request_list_visible_to(request.user).filter(
+            target_type="household", target_id=household.pk, state="pending"),
     })
+
+
+def _household_edit(request, household, form, direct: bool) -> bool:
+    """Apply (staff) or propose (grid worker) the household form's changes; False: errors on the form."""
+    data = form.cleaned_data
+    changes = {f: (data[f].pk if f == "dwelling" and data[f] else data[f]) for f in form.changed_data
+               if f in records.EDITABLE["household"][1]}
+    try:
+        outcome, _result = services.record_edit(actor=request.user, target=household, changes=changes,
+                                                expected_version=data.get("version"))
+    except services.ConflictError as exc:
+        form.add_error(None, str(exc))
+        return False
+    except ValidationError as exc:
+        _attach(form, exc)
+        return False
+    messages.info(request, _("Your change waits for approval by community staff.") if outcome == "pending"
+                  else _("Saved."))
+    return True
 
 
 # -- organisations, components, situation log -------------------------------------------------
@@ -407,28 +447,18 @@ def change_request_detail(request, pk: int):
             messages.error(request, " ".join(exc.messages))
         return redirect("registry:change_request_detail", pk=change_request.pk)
     rows = []
+    target_type = change_request.target_type
     for field, values in change_request.changes.items():
         current = records.current_value(target, field) if target is not None else None
-        label = _field_label(change_request.target_type, field)
-        rows.append({"field": label, "old": records.display_value(field, values["old"]),
-                     "new": records.display_value(field, values["new"]),
-                     "current": records.display_value(field, records.to_json(field, current)
-                                                      if field not in records.PII_FIELDS else current),
-                     "stale": target is not None and records.display_value(field, values["old"])
-                     != records.display_value(field, records.to_json(field, current)
-                                              if field not in records.PII_FIELDS else current)})
+        rows.append({"field": records.field_label(target_type, field),
+                     "old": records.choice_label(target_type, field, values["old"]),
+                     "new": records.choice_label(target_type, field, values["new"]),
+                     "current": records.choice_label(target_type, field, records.to_json(field, current)
+                                                     if field not in records.PII_FIELDS else current),
+                     "stale": target is not None and not records.same_as_stored(field, current, values["old"])})
     return render(request, "registry/change_request_detail.html", {
         "cr": change_request, "target": target, "rows": rows, "form": form,
         "may_review": may_review and change_request.state == "pending"})
-
-
-def _field_label(target_type: str, field: str) -> str:
-    if field == "id_number":
-        return _("ID number")
-    if field == "phone":
-        return _("phone")
-    model = records.EDITABLE[target_type][0]
-    return str(model._meta.get_field(field).verbose_name)
 
 
 # -- search, needs, map layers -----------------------------------------------------------------

@@ -175,3 +175,73 @@ def test_the_phone_caches_versions_and_form_values_but_no_full_numbers(world, fi
     assert household["version"] == field.households[0].version
     body = json.dumps(data, ensure_ascii=False)
     assert NEW_PHONE not in body and pii.decrypt(resident.id_cipher) not in body
+
+
+# -- relation to the head and dwelling ------------------------------------------------------------
+
+def _app_data(client_for, world) -> dict:
+    response = client_for(world.people.grid_worker).get("/m/data/")
+    assert response.status_code == 200
+    return json.loads(response.content)
+
+
+def test_the_phone_form_offers_relation_and_dwelling_and_the_cache_carries_their_values(world, field, client_for):
+    from yiwang.geography.tests.factories import BuildingFactory
+    from yiwang.registry.tests.factories import make_dwelling
+
+    household = field.households[0]
+    head = _head(household)
+    building = BuildingFactory(grid=world.tree.grid_a1, name="走访楼")
+    home, other = make_dwelling(building, unit=1, room="101"), make_dwelling(building, unit=2, room="202")
+    elsewhere = make_dwelling(BuildingFactory(grid=world.tree.grid_a2), room="909")  # not the worker's grid
+    record_update(actor=world.people.staff, target=head, changes={"dwelling": home.pk})
+    record_update(actor=world.people.staff, target=household, changes={"dwelling": home.pk})
+
+    html = client_for(world.people.grid_worker).get("/m/").content.decode()
+    fields = json.loads(re.search(r'<script id="correction-fields" type="application/json">(.*?)</script>',
+                                  html, re.S).group(1))
+    resident = {f["name"]: f for f in fields["resident"]}
+    assert resident["relation"]["label"] == "与户主关系" and resident["relation"]["cached"]
+    assert [c[0] for c in resident["relation"]["choices"]] == list(HouseholdMember.Relation.values)
+    assert resident["dwelling"]["kind"] == "dwelling" and resident["dwelling"]["cached"]
+    assert {f["name"]: f for f in fields["household"]}["dwelling"]["kind"] == "dwelling"
+
+    data = _app_data(client_for, world)
+    row = next(r for r in data["residents"] if r["id"] == head.pk)
+    assert row["relation"] == "head" and row["edit"]["dwelling"] == home.pk
+    assert next(h for h in data["households"] if h["id"] == household.pk)["dwelling_id"] == home.pk
+    assert "dwelling_id" not in next(h for h in data["households"] if h["id"] == field.households[1].pk)
+    # The grid's dwellings, compactly, and nothing of other grids.
+    assert sorted(data["dwellings"]) == sorted([[home.pk, building.pk, 1, "101"], [other.pk, building.pk, 2, "202"]])
+    assert elsewhere.pk not in [d[0] for d in data["dwellings"]]
+    assert len(json.dumps(data["dwellings"], separators=(",", ":"))) < 25 * len(data["dwellings"]) + 2
+
+
+def test_relation_and_dwelling_corrections_from_the_phone_become_change_requests(world, field, api_for):
+    from yiwang.geography.tests.factories import BuildingFactory
+    from yiwang.registry.tests.factories import make_dwelling, make_resident
+
+    household = field.households[0]
+    spouse = make_resident(world.tree.grid_a1, "配偶")
+    HouseholdMember.objects.create(household=household, resident=spouse, relation="spouse")
+    mine = make_dwelling(BuildingFactory(grid=world.tree.grid_a1, name="本网格楼"), room="301")
+    theirs = make_dwelling(BuildingFactory(grid=world.tree.grid_a2), room="302")
+    api = api_for(world.people.grid_worker)
+    results = send(api, [
+        correction(spouse, {"relation": "other", "dwelling": str(mine.pk)}),
+        correction(household, {"dwelling": str(mine.pk)}, target_type="household"),
+        correction(spouse, {"relation": "head"}),  # a second head
+        correction(_head(household), {"relation": "child"}),  # the only head removed
+        correction(spouse, {"dwelling": str(theirs.pk)}),  # not in the worker's grids
+    ])["results"]
+    assert [r["status"] for r in results] == ["created", "created", "rejected", "rejected", "rejected"]
+    assert "已有户主" in results[2]["fields"]["relation"][0]
+    assert "每户必须有且只有一名户主" in results[3]["fields"]["relation"][0]
+    assert results[4]["fields"] == {"dwelling": ["请选择您所负责网格内的房屋。"]}
+    assert ChangeRequest.objects.count() == 2
+    for request in ChangeRequest.objects.order_by("pk"):
+        change_request_approve(actor=world.people.staff, change_request=request)
+    spouse.refresh_from_db()
+    household.refresh_from_db()
+    assert spouse.dwelling == mine and household.dwelling == mine
+    assert HouseholdMember.objects.get(resident=spouse, left_on__isnull=True).relation == "other"

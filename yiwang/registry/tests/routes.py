@@ -38,11 +38,11 @@ def _seed(w):
                                    state="checked", rows_total=1)
     dwelling = services.dwelling_create(actor=w.people.staff, building=w.building_a1, unit=1, room="101",
                                         owner_name="甲房主")
-    services.rental_create(actor=w.people.staff, dwelling=dwelling, landlord_name="甲房东",
-                           start_date=dt.date(2026, 1, 1))
+    rental = services.rental_create(actor=w.people.staff, dwelling=dwelling, landlord_name="甲房东",
+                                    start_date=dt.date(2026, 1, 1))
     w._registry = SimpleNamespace(resident=resident, household=household, organisation=organisation,
                                   component=component, situation=situation, change_request=change_request, job=job,
-                                  dwelling=dwelling, born=dt.date.today())
+                                  dwelling=dwelling, rental=rental, born=dt.date.today())
     return w._registry
 
 
@@ -95,6 +95,11 @@ ROUTES = [
     RouteSpec("registry:dwelling_create", allowed=EDITORS, denied=NOT_REGISTRY + ("grid_worker", "dispatcher_comm")),
     RouteSpec("registry:rental_create", kwargs=pk("dwelling"), allowed=EDITORS,
               denied=NOT_REGISTRY + ("grid_worker", "dispatcher_comm"), outsider="404", marker=marker("甲一号楼")),
+    # Staff edit, grid workers propose (a change request); viewers without either are refused.
+    RouteSpec("registry:rental_edit", kwargs=pk("rental"), allowed=("staff", "grid_worker", "admin"),
+              denied=NOT_REGISTRY + ("dispatcher_comm",), outsider="404", marker=marker("甲房东")),
+    RouteSpec("registry:history", kwargs=lambda w: {"target_type": "rental", "pk": _seed(w).rental.pk},
+              allowed=VIEWERS, denied=NOT_REGISTRY, outsider="404", marker=marker("甲一号楼")),
     RouteSpec("registry:rental_list", kwargs=seeded, allowed=VIEWERS, denied=NOT_REGISTRY, outsider="hidden",
               marker=marker("甲房东")),
     RouteSpec("registry:situation_list", kwargs=seeded, allowed=("staff", "grid_worker", "admin"),

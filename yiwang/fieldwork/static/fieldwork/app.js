@@ -318,20 +318,30 @@ $("#f-visit").addEventListener("submit", async (ev) => {
 const FIELDS = JSON.parse($("#correction-fields").textContent);
 let correcting = null;
 function fieldLabel(type, name) { const f = (FIELDS[type] || []).find((x) => x.name === name); return f ? f.label : name; }
+/* Dwellings come as [id, building id, unit, room]; the label is built here from the building's name. */
+function dwellingLabel(d) {
+  const b = data.buildings.find((x) => x.id === d[1]);
+  return fmt(gettext("%(building)s, unit %(unit)s, room %(room)s"), {building: b ? b.name : "#" + d[1], unit: d[2], room: d[3]});
+}
+function dwellingsOf(gridId) {
+  const inGrid = new Set(data.buildings.filter((b) => b.grid_id === gridId).map((b) => b.id));
+  return (data.dwellings || []).filter((d) => inGrid.has(d[1]));
+}
 function conflictText(r, values) {
   if (r.kind !== "correction") return JSON.stringify(values);
   return Object.entries(values || {}).map(([k, v]) => {
     const f = (FIELDS[r.data.target_type] || []).find((x) => x.name === k);
     const choice = f && f.choices && f.choices.find((c) => c[0] === v);
-    return `${fieldLabel(r.data.target_type, k)}: ${choice ? choice[1] : (v === "" || v == null ? "—" : v)}`;
+    const dwelling = f && f.kind === "dwelling" && (data.dwellings || []).find((d) => String(d[0]) === String(v));
+    return `${fieldLabel(r.data.target_type, k)}: ${choice ? choice[1] : dwelling ? dwellingLabel(dwelling) : (v === "" || v == null ? "—" : v)}`;
   }).join(" · ");
 }
 function correctionTargets(h) {
-  const own = {key: "household:" + h.id, type: "household", id: h.id, version: h.version, label: hhLabel(h),
-    known: {number: h.number || "", address: h.address || ""}, masked: {}};
+  const own = {key: "household:" + h.id, type: "household", id: h.id, version: h.version, label: hhLabel(h), grid: h.grid_id,
+    known: {number: h.number || "", address: h.address || "", dwelling: h.dwelling_id || ""}, masked: {}};
   return [own].concat(data.residents.filter((r) => r.household_id === h.id).map((r) => ({key: "resident:" + r.id, type: "resident",
-    id: r.id, version: r.version, label: r.name, masked: {phone: r.phone_masked, id_number: r.id_masked},
-    known: Object.assign({name: r.child ? "" : r.name, gender: r.gender || "", address: r.address || ""}, r.edit)})));
+    id: r.id, version: r.version, label: r.name, grid: r.grid_id, masked: {phone: r.phone_masked, id_number: r.id_masked},
+    known: Object.assign({name: r.child ? "" : r.name, gender: r.gender || "", address: r.address || "", relation: r.relation || "", dwelling: ""}, r.edit)})));
 }
 function currentValue(f, t) {
   if (!f.cached) return "";
@@ -345,6 +355,8 @@ function fieldInput(f, t, preset) {
   let input;
   if (f.kind === "choice") {
     input = `<select ${attrs}>${f.blank || !cur ? '<option value="">—</option>' : ""}${f.choices.map(([v, l]) => `<option value="${esc(v)}"${v === val ? " selected" : ""}>${esc(l)}</option>`).join("")}</select>`;
+  } else if (f.kind === "dwelling") {
+    input = `<select ${attrs}><option value="">—</option>${dwellingsOf(t.grid).map((d) => `<option value="${d[0]}"${String(d[0]) === val ? " selected" : ""}>${esc(dwellingLabel(d))}</option>`).join("")}</select>`;
   } else if (f.kind === "textarea") {
     input = `<textarea ${attrs} rows="2" placeholder="${esc(gettext("unchanged if left empty"))}">${esc(val)}</textarea>`;
   } else {
