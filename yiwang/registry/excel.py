@@ -67,7 +67,11 @@ COLUMNS = [
     ("tags", "特殊人群", False),
 ]
 HEADER_OF = {key: header for key, header, _req in COLUMNS}
-KEY_OF_HEADER = {header: key for key, header, _req in COLUMNS} | {key: key for key, _h, _r in COLUMNS}
+# Other headers people's files carry for a column: pages labelled a person's name 名称 for a while, and
+# sheets made from them must still import.
+HEADER_ALIASES = {"名称": "name"}
+KEY_OF_HEADER = ({header: key for key, header, _req in COLUMNS} | {key: key for key, _h, _r in COLUMNS}
+                 | HEADER_ALIASES)
 MERGE_FIELDS = ["name", "name_pinyin", "name_initials", "gender", "birth_date", "ethnicity", "phone_cipher",
                 "phone_hash", "phone_masked", "hukou_type", "education", "occupation", "political_status", "address"]
 
