@@ -17,14 +17,15 @@ from django.http import Http404
 
 def scope_q(lookup: str, paths: list[str]) -> Q:
     """Rows under any of these paths (none: no rows)."""
-    prefixes = _collapse(paths)
+    prefixes = scope_prefixes(paths)
     if not prefixes:
         return Q(pk__in=[])
     return Q(*(Q(**{f"{lookup}__startswith": prefix}) for prefix in prefixes), _connector=Q.OR)
 
 
-def _collapse(paths: list[str]) -> list[str]:
-    """Drop paths already covered by a shorter prefix so the SQL stays small."""
+def scope_prefixes(paths: list[str]) -> list[str]:
+    """The prefixes scope_q tests, in its order: paths already covered by a shorter one are dropped so
+    the SQL stays small."""
     kept: list[str] = []
     for path in sorted(set(paths), key=len):
         if not any(path.startswith(prefix) for prefix in kept):

@@ -1,6 +1,7 @@
 """core.prepared.PreparedQuery: a query compiled once must answer exactly what the ORM answers."""
 
 import pytest
+from django.db.models import Q
 
 from yiwang.core.prepared import PreparedQuery, instance_from_row
 from yiwang.geography.models import Area, AreaLevel
@@ -71,3 +72,34 @@ def test_instance_from_row_defers_missing_fields(tree):
     assert (area.pk, area.path, area.name) == (district.pk, district.path, district.name)
     assert "level" in area.get_deferred_fields()
     assert area.level == AreaLevel.DISTRICT  # a deferred field is read from the database when used
+
+
+CHILDREN_UNDER = PreparedQuery(
+    lambda prefix, level: Area.objects.filter(path__startswith=prefix, level=level).order_by("path")
+    .values("id", "path", "name"),
+    prefix=(PATH, "\x1fprefix\x1f", "startswith"), level=(LEVEL, 31_997))
+
+
+def test_a_startswith_marker_is_sent_as_the_orms_pattern(tree):
+    district, streets = tree
+    orm = lambda prefix, level: list(Area.objects.filter(path__startswith=prefix, level=level)  # noqa: E731
+                                     .order_by("path").values("id", "path", "name"))
+    for prefix, level in [(streets[0].path, AreaLevel.COMMUNITY), (streets[1].path, AreaLevel.COMMUNITY),
+                          (district.path, AreaLevel.SUBDISTRICT), ("9", AreaLevel.COMMUNITY)]:
+        assert CHILDREN_UNDER.rows(prefix=prefix, level=level) == orm(prefix, level)
+    assert [r["name"] for r in CHILDREN_UNDER.rows(prefix=streets[1].path, level=AreaLevel.COMMUNITY)] == [
+        "街道2社区1", "街道2社区2", "街道2社区3"]
+    # Wildcards in the value are literal, as the ORM escapes them: "%" matches no path, "_" no digit.
+    assert CHILDREN_UNDER.rows(prefix="%", level=AreaLevel.COMMUNITY) == []
+    assert CHILDREN_UNDER.rows(prefix="141102_", level=AreaLevel.COMMUNITY) == []
+
+
+def test_a_marker_sent_in_two_forms_is_refused():
+    both = PreparedQuery(lambda prefix: Area.objects.filter(Q(path__startswith=prefix) | Q(path=prefix)).values("id"),
+                         prefix=(PATH, "\x1fprefix\x1f", "startswith"))
+    with pytest.raises(RuntimeError):
+        both.rows(prefix="141102")
+    exact = PreparedQuery(lambda path: Area.objects.filter(Q(path__startswith=path) | Q(path=path)).values("id"),
+                          path=(PATH, "\x1fpath\x1f"))
+    with pytest.raises(RuntimeError):
+        exact.rows(path="141102")
