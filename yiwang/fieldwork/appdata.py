@@ -27,10 +27,10 @@ def _residents(actor, grid_ids, today: dt.date, group_label) -> tuple[list, dict
                   .filter(grid_id__in=grid_ids, status=ResidentStatus.ACTIVE)
                   .only("id", "grid_id", "birth_date", "id_masked", "phone_masked", "version", *RESIDENT_COLUMNS))
     ids = [r.pk for r in people]
-    household_of = dict(HouseholdMember.objects.filter(resident_id__in=ids, left_on__isnull=True)
-                        .values_list("resident_id", "household_id"))
-    relation_of = dict(HouseholdMember.objects.filter(resident_id__in=ids, left_on__isnull=True)
-                       .values_list("resident_id", "relation"))
+    # resident -> (household, relation to its head, the household's dwelling): one query.
+    membership = {resident_id: rest for resident_id, *rest in HouseholdMember.objects.filter(
+        resident_id__in=ids, left_on__isnull=True).values_list("resident_id", "household_id", "relation",
+                                                               "household__dwelling_id")}
     tags: dict[int, list[str]] = {}
     for resident_id, name, sensitivity in (ResidentTag.objects.visible_to(actor, VIEW_SPECIAL_GROUP)
                                            .filter(resident_id__in=ids, until__isnull=True)
@@ -40,12 +40,12 @@ def _residents(actor, grid_ids, today: dt.date, group_label) -> tuple[list, dict
     for r in people:
         age = r.age(today)
         child = age is not None and age < 14
-        rows.append({"id": r.pk, "grid_id": r.grid_id, "household_id": household_of.get(r.pk),
-                     "relation": relation_of.get(r.pk, ""),
+        household_id, relation, household_dwelling = membership.get(r.pk, (None, "", None))
+        rows.append({"id": r.pk, "grid_id": r.grid_id, "household_id": household_id, "relation": relation,
                      "name": _mask_child_name(r.name) if child else r.name, "gender": r.gender,
                      "age": age, "id_masked": "" if child else r.id_masked, "phone_masked": r.phone_masked,
                      "address": r.address, "tags": tags.get(r.pk, []),
-                     "version": r.version, "edit": cached_values(r), **({"child": True} if child else {})})
+                     "version": r.version, "edit": cached_values(r, household_dwelling=household_dwelling), **({"child": True} if child else {})})
     return rows, {"residents": len(rows), "tagged": len(tags)}
 
 

@@ -95,15 +95,17 @@ IN_RESIDENT_ROW = ("name", "gender", "address", "relation")
 RESIDENT_COLUMNS = tuple(n for n in CACHED_ON_PHONE["resident"] if n not in ("relation",))
 
 
-def cached_values(resident) -> dict:
+def cached_values(resident, *, household_dwelling: int | None = None) -> dict:
     """A resident's other current values for the phone's correction form, leaving out empty values
-    and the field's default (the form knows both): most rows then carry one or two values."""
+    and the field's default (the form knows both): most rows then carry one or two values. The
+    dwelling is left out when it is the household's (the phone takes it from there; most people live
+    where their household does), and is null when the person has none but the household has one."""
     values = {}
     for name in CACHED_ON_PHONE["resident"]:
         if name in IN_RESIDENT_ROW:
             continue
         if name == "dwelling":
-            if resident.dwelling_id:
+            if resident.dwelling_id != household_dwelling:
                 values[name] = resident.dwelling_id
             continue
         value = getattr(resident, name)

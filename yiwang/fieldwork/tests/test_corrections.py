@@ -206,9 +206,19 @@ def test_the_phone_form_offers_relation_and_dwelling_and_the_cache_carries_their
     assert resident["dwelling"]["kind"] == "dwelling" and resident["dwelling"]["cached"]
     assert {f["name"]: f for f in fields["household"]}["dwelling"]["kind"] == "dwelling"
 
+    from yiwang.registry.tests.factories import make_resident
+
+    lodger, child = make_resident(world.tree.grid_a1, "另住者", dwelling=other), make_resident(world.tree.grid_a1, "无房者")
+    HouseholdMember.objects.create(household=household, resident=lodger, relation="other")
+    HouseholdMember.objects.create(household=household, resident=child, relation="child")
     data = _app_data(client_for, world)
-    row = next(r for r in data["residents"] if r["id"] == head.pk)
-    assert row["relation"] == "head" and row["edit"]["dwelling"] == home.pk
+    rows = {r["id"]: r for r in data["residents"]}
+    # A dwelling equal to the household's is left out (the phone takes the household's); another is
+    # sent; none while the household has one is sent as null.
+    assert rows[head.pk]["relation"] == "head" and "dwelling" not in rows[head.pk]["edit"]
+    assert rows[lodger.pk]["edit"]["dwelling"] == other.pk and rows[lodger.pk]["relation"] == "other"
+    assert rows[child.pk]["edit"]["dwelling"] is None
+    assert "dwelling" not in rows[_head(field.households[1]).pk]["edit"]  # no dwelling on either side
     assert next(h for h in data["households"] if h["id"] == household.pk)["dwelling_id"] == home.pk
     assert "dwelling_id" not in next(h for h in data["households"] if h["id"] == field.households[1].pk)
     # The grid's dwellings, compactly, and nothing of other grids.

@@ -341,7 +341,8 @@ function correctionTargets(h) {
     known: {number: h.number || "", address: h.address || "", dwelling: h.dwelling_id || ""}, masked: {}};
   return [own].concat(data.residents.filter((r) => r.household_id === h.id).map((r) => ({key: "resident:" + r.id, type: "resident",
     id: r.id, version: r.version, label: r.name, grid: r.grid_id, masked: {phone: r.phone_masked, id_number: r.id_masked},
-    known: Object.assign({name: r.child ? "" : r.name, gender: r.gender || "", address: r.address || "", relation: r.relation || "", dwelling: ""}, r.edit)})));
+    known: Object.assign({name: r.child ? "" : r.name, gender: r.gender || "", address: r.address || "", relation: r.relation || "",
+      dwelling: h.dwelling_id || ""}, r.edit)})));  // the cache leaves out a dwelling equal to the household's
 }
 function currentValue(f, t) {
   if (!f.cached) return "";
