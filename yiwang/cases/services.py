@@ -44,6 +44,7 @@ from .models import (
 from .notifications import notify_many, notify_transient
 from .permissions import ADD_CASE, DISPATCH_CASE, VERIFY_CASE, covers, handler_department_ids
 from .photos import ProcessedPhoto, process_photos
+from .signals import case_created
 from .workflow import (
     LEVEL_PATH_LENGTH,
     OPEN_STATES,
@@ -245,7 +246,8 @@ class _Outbox:
 
     def flush(self) -> None:
         case = self.case
-        if self._before is None:
+        inserted = self._before is None
+        if inserted:
             case.save()
         else:
             after = _column_values(case)
@@ -256,15 +258,17 @@ class _Outbox:
         CaseFollower.objects.bulk_create(self.new_followers)
         self.new_followers = []
         steps = CaseStep.objects.bulk_create([p.step for p in self.pending])
-        for step in steps:  # bulk_create sends no signals; receivers (the dashboards' rollups) expect save()'s
-            post_save.send(sender=CaseStep, instance=step, created=True, update_fields=None, raw=False,
-                           using=step._state.db)
         for p in self.pending:
             _save_photos(case, p.step, p.photos, p.step.at)
         audit_record_many([audit_event(actor=p.actor, action=f"cases.{p.step.action}", obj=case, changes=p.changes,
                                        reason=p.reason) for p in self.pending])
         notify_many([notice for p in self.pending for notice in _step_notices(case, p.step, self)])
         self.pending = []
+        if inserted:  # last: a receiver may write rows other transactions share (the rollups above the grid)
+            case_created.send(sender=Case, case=case, steps=steps)
+        for step in steps:  # bulk_create sends no signals; receivers (the dashboards' rollups) expect save()'s
+            post_save.send(sender=CaseStep, instance=step, created=True, update_fields=None, raw=False,
+                           using=step._state.db)
 
 
 def _step_notices(case: Case, step: CaseStep, outbox: _Outbox) -> list[dict]:

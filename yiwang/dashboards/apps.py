@@ -12,11 +12,12 @@ class DashboardsConfig(AppConfig):
 
         from yiwang.accounts.roles import Role, grant
         from yiwang.cases.models import CaseStep
+        from yiwang.cases.signals import case_created
         from yiwang.core.navigation import register_nav
         from yiwang.core.periodic import register_periodic
 
         from .permissions import EXPORT, VIEW_DASHBOARD
-        from .signals import step_committed
+        from .signals import new_case_written, step_committed
 
         grant(Role.ADMIN, VIEW_DASHBOARD, EXPORT)
         grant(Role.DISPATCHER, VIEW_DASHBOARD, EXPORT)
@@ -26,3 +27,4 @@ class DashboardsConfig(AppConfig):
         register_nav("bigscreen", _("Big screen"), "dashboards:bigscreen_home", VIEW_DASHBOARD, order=16)
         register_periodic("dashboards.rollup_recent", "yiwang.dashboards.tasks.rollup_recent", seconds=900)
         post_save.connect(step_committed, sender=CaseStep, dispatch_uid="dashboards.step_committed")
+        case_created.connect(new_case_written, dispatch_uid="dashboards.count_new_case")
