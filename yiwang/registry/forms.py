@@ -30,7 +30,10 @@ class ResidentForm(forms.Form):
     id_type = forms.ChoiceField(label=_("ID type"), choices=IdType.choices, initial=IdType.ID_CARD)
     id_number = forms.CharField(label=_("ID number"), max_length=30, required=False)
     gender = forms.ChoiceField(label=_("gender"), choices=_blank(Gender.choices), required=False)
-    birth_date = forms.DateField(label=_("birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # A date input takes ISO dates only: in the page's own format (1980/05/06 in Chinese) it showed empty,
+    # and saving the form then cleared the birth date.
+    birth_date = forms.DateField(label=_("birth date"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     ethnicity = forms.CharField(label=_("ethnicity"), max_length=20, required=False, initial="汉族")
     phone = forms.CharField(label=_("phone"), max_length=20, required=False)
     hukou_type = forms.ChoiceField(label=_("household registration"), choices=HukouType.choices)
@@ -180,8 +183,9 @@ class DwellingCreateForm(model_input_form(Dwelling, ["building", "unit", "floor"
 class RentalCreateForm(model_input_form(
         Rental, ["landlord_name", "registration_no", "monthly_rent", "rooms_let", "max_occupants", "start_date",
                  "end_date", "tenants"],
-        start_date=forms.DateField(label=_("start"), widget=forms.DateInput(attrs={"type": "date"})),
-        end_date=forms.DateField(label=_("end"), required=False, widget=forms.DateInput(attrs={"type": "date"})))):
+        start_date=forms.DateField(label=_("start"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")),
+        end_date=forms.DateField(label=_("end"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")))):
     """A rental of one dwelling; tenants are chosen among the people registered at the dwelling."""
 
     def __init__(self, *args, tenants=None, **kwargs):

@@ -221,3 +221,10 @@ def test_api_patch_of_a_relation_by_staff_and_grid_worker(world, family, api_for
     assert response.status_code == 400
     assert "已有户主（王父）" in response.json()["error"]["fields"]["relation"][0]
     assert _relations(family[0])["王母"] == "spouse"
+
+
+def test_the_edit_form_shows_the_birth_date_so_saving_keeps_it(world, family, client_for):
+    """A date input takes ISO dates only; the page's own format left it empty and a save cleared it."""
+    spouse = family[2]
+    page = client_for(world.people.staff).get(reverse("registry:resident_edit", args=[spouse.pk])).content.decode()
+    assert f'name="birth_date" value="{spouse.birth_date.isoformat()}"' in page
