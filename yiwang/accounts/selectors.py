@@ -2,6 +2,8 @@
 
 from django.db.models import Prefetch, Q
 
+from yiwang.core.prepared import PreparedQuery, instance_from_row
+from yiwang.core.scoping import scope_prefixes, scope_q
 from yiwang.geography.models import Area, AreaLevel
 
 from .models import Department, Membership, User
@@ -33,17 +35,53 @@ def department_list_visible_to(actor):
     return Department.objects.serving_paths(paths).select_related("area")
 
 
+SWITCHER_FIELDS = ("id", "name", "level", "path", "division_code", "street_no", "community_no", "grid_no")
+_switcher_queries: dict[tuple, PreparedQuery] = {}
+
+
+def _switcher_query(prefixes: int | None, tops: int) -> PreparedQuery:
+    """The switcher's query for a number of scope prefixes (None: everywhere) and of the user's own
+    areas, compiled once per process: it runs behind every page (the menu), and the ORM took longer to
+    build it than the database to answer. Tests compare it with the ORM (tests/test_navigation.py)."""
+    query = _switcher_queries.get((prefixes, tops))
+    if query is None:
+        path = Area._meta.get_field("path")
+        # Each marker ends with the separator too, so that none is part of another (p1 of p10).
+        markers = {f"p{i}": (path, f"\x1fswitch\x1fp{i}\x1f", "startswith") for i in range(prefixes or 0)}
+        markers.update({f"t{i}": (path, f"\x1fswitch\x1ft{i}\x1f") for i in range(tops)})
+
+        def build(**values):
+            areas = Area.objects.all()
+            if prefixes is not None:
+                areas = areas.filter(scope_q("path", [values[f"p{i}"] for i in range(prefixes)]))
+            offered = Q(level__lte=AreaLevel.COMMUNITY)
+            if tops:
+                offered |= Q(path__in=[values[f"t{i}"] for i in range(tops)])
+            return areas.filter(offered).order_by("path").values(*SWITCHER_FIELDS)
+
+        query = _switcher_queries[(prefixes, tops)] = PreparedQuery(build, **markers)
+    return query
+
+
 def switchable_areas(user) -> list[Area]:
     """Areas a user can focus on with the area switcher: their own areas and, below them, every
-    subdistrict and community (grids are reached from the map). Ordered as a tree."""
+    subdistrict and community (grids are reached from the map). Ordered as a tree.
+
+    Read afresh on every request (a new area, a renamed one, a membership removed show at once), through
+    a query compiled once per process."""
     cached = getattr(user, "_switchable_cache", None)
     if cached is not None:
         return cached
-    areas = Area.objects.visible_to(user, VIEW_AREA)
-    tops = set(user.scope_paths(VIEW_AREA) or [])
-    options = list(areas.filter(Q(level__lte=AreaLevel.COMMUNITY) | Q(path__in=tops))
-                   .only("id", "name", "level", "path", "division_code", "street_no", "community_no", "grid_no")
-                   .order_by("path"))
+    options: list[Area] = []
+    if user.is_authenticated:
+        paths = user.scope_paths(VIEW_AREA)
+        prefixes = None if paths is None else scope_prefixes(paths)
+        if prefixes is None or prefixes:
+            tops = sorted(set(paths or []))
+            values = {f"p{i}": p for i, p in enumerate(prefixes or ())}
+            values.update({f"t{i}": p for i, p in enumerate(tops)})
+            rows = _switcher_query(None if prefixes is None else len(prefixes), len(tops)).rows(**values)
+            options = [instance_from_row(Area, row) for row in rows]
     user._switchable_cache = options
     return options
 

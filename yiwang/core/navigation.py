@@ -26,12 +26,26 @@ class NavEntry:
 
 
 _entries: dict[str, NavEntry] = {}
+_sorted: tuple[int, tuple[NavEntry, ...]] = (-1, ())
+_version = 0
 
 
 def register_nav(key: str, label, url_name: str, perm: str | None = None, order: int = 100,
                  group: str | None = None) -> None:
+    global _version
     _entries[key] = NavEntry(key, label, url_name, perm, order, group)
+    _version += 1
 
 
-def nav_entries() -> list[NavEntry]:
-    return sorted(_entries.values(), key=lambda e: (e.order, e.key))
+def nav_version() -> int:
+    """Changes whenever an entry is registered or replaced (menus built from the entries key on it)."""
+    return _version
+
+
+def nav_entries() -> tuple[NavEntry, ...]:
+    global _sorted
+    version, entries = _sorted
+    if version != _version:
+        entries = tuple(sorted(_entries.values(), key=lambda e: (e.order, e.key)))
+        _sorted = (_version, entries)
+    return entries

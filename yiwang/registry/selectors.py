@@ -290,16 +290,17 @@ def _stage_query(stage: _Stage, prefixes: int | None, within: bool, limit: int) 
     if query is not None:
         return query
     path = Resident._meta.get_field("area_path")
-    markers = {f"p{i}": (path, f"{_MARK}p{i}", "startswith") for i in range(prefixes or 0)}
+    # Each marker ends with the separator too, so that none is part of another (p1 of p10).
+    markers = {f"p{i}": (path, f"{_MARK}p{i}\x1f", "startswith") for i in range(prefixes or 0)}
     if within:
-        markers["within"] = (path, f"{_MARK}within", "startswith")
+        markers["within"] = (path, f"{_MARK}within\x1f", "startswith")
     field = Resident._meta.get_field(stage.field)
     if stage.kind == "exact":
-        markers["value"] = (field, f"{_MARK}value")
+        markers["value"] = (field, f"{_MARK}value\x1f")
     elif vendor == "sqlite":  # the binary range of _starts_with, its two ends as two values
-        markers["low"], markers["high"] = (field, f"{_MARK}low"), (field, f"{_MARK}high")
+        markers["low"], markers["high"] = (field, f"{_MARK}low\x1f"), (field, f"{_MARK}high\x1f")
     else:
-        markers["value"] = (field, f"{_MARK}value", "startswith")
+        markers["value"] = (field, f"{_MARK}value\x1f", "startswith")
 
     def build(**values):
         residents = Resident.objects.all()
