@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "yiwang.geography",
     "yiwang.accounts",
     "yiwang.audit",
+    "yiwang.notifications",
     # Domain apps, in layer order: each may import the ones above it, never below.
     "yiwang.registry",
     "yiwang.cases",

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from yiwang.core import views as core_views
@@ -12,6 +13,7 @@ api_v1 = [
     path("", include("yiwang.geography.api.urls")),
     path("", include("yiwang.accounts.api.urls")),
     path("", include("yiwang.audit.api.urls")),
+    path("", include("yiwang.notifications.api.urls")),
     path("", include("yiwang.registry.api.urls")),
     path("", include("yiwang.cases.api.urls")),
     path("", include("yiwang.fieldwork.api.urls")),
@@ -26,6 +28,9 @@ urlpatterns = [
     path("accounts/", include("yiwang.accounts.urls")),
     path("geo/", include("yiwang.geography.urls")),
     path("audit/", include("yiwang.audit.urls")),
+    path("notifications/", include("yiwang.notifications.urls")),
+    # The inbox was /cases/inbox/ before it moved to its own app; old links and bookmarks still land there.
+    path("cases/inbox/", RedirectView.as_view(pattern_name="notifications:inbox", permanent=True)),
     path("registry/", include("yiwang.registry.urls")),
     path("cases/", include("yiwang.cases.urls")),
     path("m/", include("yiwang.fieldwork.urls")),

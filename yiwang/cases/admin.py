@@ -9,8 +9,6 @@ from .models import (
     CaseStep,
     Category,
     DispatchRule,
-    Notification,
-    NotificationDelivery,
 )
 
 
@@ -60,18 +58,6 @@ class CaseAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("kind", "title", "user", "phone_masked", "created_at", "read_at")
-    search_fields = ("dedupe_key", "title")
-
-
-@admin.register(NotificationDelivery)
-class NotificationDeliveryAdmin(admin.ModelAdmin):
-    list_display = ("notification", "channel", "status", "attempts", "sent_at")
-    list_filter = ("status", "channel")
 
 
 @admin.register(CalendarOverride)

@@ -34,10 +34,8 @@ class CasesConfig(AppConfig):
         register_nav("cases", _("Cases"), "cases:queue", VIEW_CASE, order=30)
         register_nav("cases_handler", _("Cases"), "cases:queue", HANDLE_CASE, order=31)
         register_nav("case_indicators", _("Indicators"), "cases:indicators", VIEW_INDICATORS, order=35)
-        register_nav("inbox", _("Inbox"), "cases:inbox", None, order=890)
 
         register_periodic("cases.sla_sweep", "yiwang.cases.tasks.sla_sweep", seconds=300)
-        register_periodic("cases.retry_deliveries", "yiwang.cases.tasks.retry_deliveries", seconds=120)
 
         # The working calendar's per-process copy of the administrators' days follows every change.
         from django.db.models.signals import post_delete, post_save

@@ -28,6 +28,7 @@ from yiwang.core import pii
 from yiwang.core.prepared import PreparedQuery, instance_from_row
 from yiwang.geography.models import Area, AreaLevel, Building
 from yiwang.geography.spatial import grid_id_for_point
+from yiwang.notifications.services import notify_many, notify_transient
 
 from . import personal, workcal
 from .models import (
@@ -41,7 +42,6 @@ from .models import (
     PhoneVerification,
     new_tracking_code,
 )
-from .notifications import notify_many, notify_transient
 from .permissions import ADD_CASE, DISPATCH_CASE, VERIFY_CASE, covers, handler_department_ids
 from .photos import ProcessedPhoto, process_photos
 from .signals import case_created

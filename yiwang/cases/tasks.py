@@ -1,23 +1,6 @@
-"""Background work for cases: notification delivery and its retries, and the deadline sweep."""
+"""Background work for cases: the deadline sweep (notification delivery is in yiwang.notifications.tasks)."""
 
 from celery import shared_task
-
-
-@shared_task(name="yiwang.cases.tasks.deliver_notification")
-def deliver_notification(delivery_id: int) -> str:
-    from .notifications import deliver
-
-    return deliver(delivery_id)
-
-
-@shared_task(name="yiwang.cases.tasks.retry_deliveries")
-def retry_deliveries() -> int:
-    from .notifications import deliver, due_delivery_ids
-
-    ids = due_delivery_ids()
-    for delivery_id in ids:
-        deliver(delivery_id)
-    return len(ids)
 
 
 @shared_task(name="yiwang.cases.tasks.sla_sweep")

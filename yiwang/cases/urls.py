@@ -15,7 +15,6 @@ urlpatterns = [
     path("<int:pk>/reporter/reveal/", reveal.reporter_reveal, name="reporter_reveal"),
     path("photos/<int:pk>/", views.attachment, name="attachment"),
     path("indicators/", views.indicators, name="indicators"),
-    path("inbox/", views.inbox, name="inbox"),
     path("report/", views.public_new, name="public_new"),
     path("report/code/", views.public_send_code, name="public_send_code"),
     path("track/", views.track, name="track"),

@@ -24,7 +24,6 @@ from . import selectors, services
 from .filtersets import CaseFilterSet
 from .forms import ActionForm, IntakeForm, PublicIntakeForm
 from .models import Attachment, Category, Channel
-from .notifications import inbox_for, notification_mark_read
 from .permissions import ADD_CASE, VIEW_INDICATORS, may_see_cases
 from .reveal import reveal_context
 from .workflow import BUTTON_ACTIONS, TRANSITIONS, Action, State, SupervisionMark
@@ -308,7 +307,7 @@ def attachment(request, pk: int):
     return FileResponse(item.file.open("rb"), content_type="image/jpeg")
 
 
-# -- indicators and inbox --------------------------------------------------------------------------
+# -- indicators --------------------------------------------------------------------------------------
 def _period(request):
     today = timezone.localdate()
     try:
@@ -341,17 +340,6 @@ def indicators(request):
         "total": total[0] if total else None, "rows": rows, "labels": selectors.RATE_LABELS, "start": start,
         "end": end, "by": group_by, "area": area,
     })
-
-
-@login_required
-def inbox(request):
-    if request.method == "POST":
-        notification_id = request.POST.get("id")
-        notification_mark_read(actor=request.user,
-                               notification_id=int(notification_id) if (notification_id or "").isdigit() else None)
-        return redirect("cases:inbox")
-    items = list(inbox_for(request.user)[:100])
-    return render(request, "cases/inbox.html", {"items": items})
 
 
 # -- public pages (no account) ----------------------------------------------------------------------

@@ -4,7 +4,7 @@ import copy
 
 from rest_framework import serializers
 
-from ..models import Case, CaseStep, Category, Channel, Notification
+from ..models import Case, CaseStep, Category, Channel
 from ..workflow import TRANSITIONS
 
 
@@ -116,9 +116,3 @@ class RevealInput(serializers.Serializer):
 class ReporterRevealOutput(serializers.Serializer):
     name = serializers.CharField()
     phone = serializers.CharField()
-
-
-class NotificationOutput(serializers.ModelSerializer):
-    class Meta:
-        model = Notification
-        fields = ["id", "kind", "title", "body", "link", "created_at", "read_at"]

@@ -1,10 +1,9 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import CaseViewSet, CategoryViewSet, IndicatorView, NotificationViewSet
+from .views import CaseViewSet, CategoryViewSet, IndicatorView
 
 router = SimpleRouter()
 router.register("cases", CaseViewSet, basename="case")
 router.register("case-categories", CategoryViewSet, basename="case-category")
-router.register("notifications", NotificationViewSet, basename="notification")
 urlpatterns = router.urls + [path("case-indicators/", IndicatorView.as_view(), name="case-indicators")]

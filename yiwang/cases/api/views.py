@@ -1,4 +1,4 @@
-"""REST endpoints for cases: list/create/retrieve, actions, steps, categories, indicators, inbox."""
+"""REST endpoints for cases: list/create/retrieve, actions, steps, categories, indicators."""
 
 from datetime import datetime, time, timedelta
 
@@ -18,14 +18,12 @@ from yiwang.geography.models import Area
 
 from .. import personal, selectors, services
 from ..filtersets import CaseFilterSet
-from ..notifications import inbox_for, notification_mark_read
 from ..permissions import ADD_CASE, VIEW_INDICATORS
 from .serializers import (
     ActInput,
     CaseCreateInput,
     CaseOutput,
     CategoryOutput,
-    NotificationOutput,
     ReporterRevealOutput,
     RevealInput,
     StepOutput,
@@ -156,19 +154,3 @@ class IndicatorView(APIView):
         return Response({"start": start, "end": end, "rows": [
             {"key": r.key, "label": r.label, **r.rates, "counts": {k: v for k, v in vars(r).items()
                                                                    if isinstance(v, int)}} for r in rows]})
-
-
-class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """The caller's own inbox; POST mark_read marks one (`id`) or all as read."""
-
-    serializer_class = NotificationOutput
-
-    def get_queryset(self):
-        return inbox_for(self.request.user)
-
-    @extend_schema(request=None, responses={200: None})
-    @action(detail=False, methods=["post"])
-    def mark_read(self, request):
-        raw = str(request.data.get("id", ""))
-        count = notification_mark_read(actor=request.user, notification_id=int(raw) if raw.isdigit() else None)
-        return Response({"marked": count})

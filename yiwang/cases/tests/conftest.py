@@ -16,9 +16,9 @@ def sms(settings, django_capture_on_commit_callbacks):
     returns the 6-digit code the backend received for that phone."""
     import re
 
-    from .factories import RecordingSMS
+    from yiwang.notifications.tests.factories import RecordingSMS
 
-    settings.YIWANG_NOTIFY_BACKENDS = {"sms": "yiwang.cases.tests.factories.RecordingSMS"}
+    settings.YIWANG_NOTIFY_BACKENDS = {"sms": "yiwang.notifications.tests.factories.RecordingSMS"}
     RecordingSMS.sent = []
     RecordingSMS.fail = False
 

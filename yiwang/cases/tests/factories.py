@@ -43,17 +43,3 @@ def build_categories(department=None) -> dict:
     if department is not None:
         rule = DispatchRule.objects.create(category=top, department=department, auto=True)
     return {"top": top, "garbage": garbage, "road": road, "noise_top": noise_top, "noise": noise, "rule": rule}
-
-
-class RecordingSMS:
-    """An SMS backend that keeps what it was asked to send (title, body, phone) in `RecordingSMS.sent`;
-    `RecordingSMS.fail = True` makes it raise like a gateway that is down."""
-
-    channel = "sms"
-    sent: list[tuple[str, str, str]] = []
-    fail = False
-
-    def send(self, notification) -> None:
-        if RecordingSMS.fail:
-            raise ConnectionError("gateway down")
-        RecordingSMS.sent.append((notification.title, notification.body, notification.phone))

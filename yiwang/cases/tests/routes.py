@@ -57,7 +57,6 @@ ROUTES = [
               denied=("resident", "nobody"), outsider="404"),
     # Scoping of the figures is tested in test_indicators.py.
     RouteSpec("cases:indicators", allowed=CENTRES, denied=("grid_worker", "resident", "nobody")),
-    RouteSpec("cases:inbox", allowed=WITH_HANDLER + ("resident",), denied=()),
     RouteSpec("cases:public_new", public=True, allowed=("resident", "staff"), denied=()),
     RouteSpec("cases:public_send_code", public=True, allowed=(), denied=()),  # POST only: test_public
     RouteSpec("cases:track", public=True, allowed=("resident",), denied=()),
@@ -82,8 +81,6 @@ ROUTES = [
     RouteSpec("api:case-category-detail", api=True, kwargs=lambda w: (case_a(w), {"code": "200102"})[1],
               allowed=STAFF_LIKE, denied=()),
     RouteSpec("api:case-indicators", api=True, allowed=CENTRES, denied=("grid_worker", "resident", "nobody")),
-    RouteSpec("api:notification-list", api=True, allowed=WITH_HANDLER + ("resident",), denied=()),
-    RouteSpec("api:notification-mark-read", api=True, allowed=(), denied=()),
 ]
 
 # Open311 GeoReport v2: public by the spec (GET needs no key; POST is tested in test_open311.py).

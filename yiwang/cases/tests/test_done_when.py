@@ -9,8 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from yiwang.accounts.models import ApiToken
-from yiwang.cases.models import Case, Notification
+from yiwang.cases.models import Case
 from yiwang.cases.services import case_deadline_sweep
+from yiwang.notifications.models import Notification
 
 from .factories import BIN_LAT, BIN_LON, jpeg
 

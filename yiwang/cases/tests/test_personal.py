@@ -17,11 +17,13 @@ from django.utils import timezone
 from yiwang.accounts.models import ApiToken
 from yiwang.audit.models import AuditEvent
 from yiwang.cases import personal, services
-from yiwang.cases.models import Case, CaseFollower, Channel, Notification, PhoneVerification
-from yiwang.cases.notifications import ConsoleSMS
+from yiwang.cases.models import Case, CaseFollower, Channel, PhoneVerification
 from yiwang.cases.services import case_act, case_create
 from yiwang.cases.workflow import Action
 from yiwang.core import pii
+from yiwang.notifications.backends import ConsoleSMS
+from yiwang.notifications.models import DeliveryStatus, Notification, NotificationDelivery
+from yiwang.notifications.services import deliver, due_delivery_ids
 
 from .factories import BIN_LAT, BIN_LON
 
@@ -114,8 +116,6 @@ def _columns_of(table: str) -> list[str]:
 
 
 def test_verification_code_reaches_the_sms_backend_but_is_stored_nowhere_in_clear(world, sms):
-    from yiwang.cases.models import DeliveryStatus, NotificationDelivery
-
     code = sms.code_for(PHONE, lambda: services.phone_code_send(phone=PHONE))
     [(title, body, to)] = sms.backend.sent
     assert to == PHONE and code in title and body  # the resident gets the code and its validity
@@ -136,9 +136,6 @@ def test_verification_code_reaches_the_sms_backend_but_is_stored_nowhere_in_clea
 
 
 def test_a_failed_code_sms_is_not_retried_from_the_records(world, sms, django_capture_on_commit_callbacks):
-    from yiwang.cases.models import DeliveryStatus, NotificationDelivery
-    from yiwang.cases.notifications import deliver, due_delivery_ids
-
     sms.backend.fail = True
     with django_capture_on_commit_callbacks(execute=True):
         services.phone_code_send(phone=PHONE)

@@ -10,11 +10,12 @@ from django.db import connection
 
 from yiwang.audit.models import AuditEvent
 from yiwang.cases import services
-from yiwang.cases.models import Attachment, Case, CaseFollower, CaseStep, Channel, Notification
+from yiwang.cases.models import Attachment, Case, CaseFollower, CaseStep, Channel
 from yiwang.cases.personal import phone_lookup_hash
 from yiwang.cases.services import CaseConflict, case_act, case_create
 from yiwang.cases.workflow import Action, State
 from yiwang.core import pii
+from yiwang.notifications.models import Notification
 
 from .factories import BIN_LAT, BIN_LON, OUTSIDE, jpeg
 

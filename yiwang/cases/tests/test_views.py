@@ -5,11 +5,12 @@ import re
 import pytest
 from django.urls import reverse
 
-from yiwang.cases.models import Case, Notification, PhoneVerification
+from yiwang.cases.models import Case, PhoneVerification
 from yiwang.cases.personal import phone_lookup_hash
 from yiwang.cases.services import case_create
 from yiwang.cases.workflow import State
 from yiwang.core import pii
+from yiwang.notifications.models import Notification
 
 from .factories import BIN_LAT, BIN_LON, jpeg
 
@@ -143,11 +144,3 @@ def test_one_tap_rating(world, cats, client, choice, state, review):
     client.post(reverse("cases:track_rate", args=[case.tracking_code]), {"rating": choice})
     case.refresh_from_db()
     assert case.state == state and case.review_needed is review
-
-
-def test_inbox_lists_and_marks_read(world, cats, client_for):
-    make_case(world, cats)  # dispatched: the handler is notified
-    client = client_for(world.people.handler)
-    assert "暴露垃圾" in client.get(reverse("cases:inbox")).content.decode()
-    client.post(reverse("cases:inbox"))
-    assert not Notification.objects.filter(user=world.people.handler, read_at__isnull=True).exists()

@@ -1,6 +1,5 @@
-"""Notifications: an in-app inbox per user plus pluggable external channels (generic, reusable).
-
-Any app may call
+"""Notifications: an in-app inbox per user plus pluggable external channels. The public API of the app;
+see README.md. Any app may call
 
     notify(user=u, kind="cases.dispatched", title=..., body=..., link=..., dedupe_key="case:7:dispatch:3")
     notify(phone="13800000000", kind="cases.public_step", title=..., channels=("sms",), dedupe_key=...)
@@ -12,9 +11,11 @@ nothing again. A user always gets the inbox entry; each external channel becomes
 NotificationDelivery row, sent by the `deliver_notification` task after commit, retried with
 back-off by the periodic `retry_deliveries` task, and marked sent exactly once.
 
-Channels are configured in settings.YIWANG_NOTIFY_BACKENDS ({"sms": "dotted.path.Class", ...}); the
-defaults write to the console log (phones masked). A backend has `send(notification) -> None` and raises
-on failure. The phone is stored sealed (core.pii.sealed_columns); `notification.phone` decrypts it.
+Channels: the defaults (sms, email, wechat) write to the console log (phones masked). An app adds a
+channel with `register_channel(name, "dotted.path.Class")` in its AppConfig.ready();
+settings.YIWANG_NOTIFY_BACKENDS ({"sms": "dotted.path.Class", ...}) overrides both. A backend has
+`send(notification) -> None` and raises on failure. The phone is stored sealed
+(core.pii.sealed_columns); `notification.phone` decrypts it.
 
 A message that must not be kept, such as a one-time verification code, goes through `notify_transient`:
 the notification row (and so the admin, any inbox and the delivery records) holds only the redacted
@@ -24,7 +25,6 @@ send is marked "gave up" at once and the person asks for a new code.
 """
 
 import copy
-import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -37,44 +37,35 @@ from yiwang.core.tasks import enqueue_on_commit
 
 from .models import DeliveryStatus, Notification, NotificationDelivery
 
-logger = logging.getLogger("yiwang.notify")
 MAX_ATTEMPTS = 5
 
-
-class ConsoleBackend:
-    """Writes the message to the log (stderr); the default for every channel."""
-
-    channel = "console"
-
-    def send(self, notification: Notification) -> None:
-        target = notification.phone_masked or notification.email or (notification.user and notification.user.username)
-        logger.warning("[%s → %s] %s %s", self.channel, target, notification.title, notification.body)
-
-
-class ConsoleSMS(ConsoleBackend):
-    channel = "sms"
-
-
-class ConsoleEmail(ConsoleBackend):
-    channel = "email"
-
-
-class ConsoleWeChat(ConsoleBackend):
-    """Stands in for a WeChat template message (openid + template id + data) until one is configured."""
-
-    channel = "wechat"
-
-
-DEFAULT_BACKENDS = {
-    "sms": "yiwang.cases.notifications.ConsoleSMS",
-    "email": "yiwang.cases.notifications.ConsoleEmail",
-    "wechat": "yiwang.cases.notifications.ConsoleWeChat",
+# channel -> dotted path of its backend class; register_channel adds to it, settings override it.
+_channel_backends: dict[str, str] = {
+    "sms": "yiwang.notifications.backends.ConsoleSMS",
+    "email": "yiwang.notifications.backends.ConsoleEmail",
+    "wechat": "yiwang.notifications.backends.ConsoleWeChat",
 }
 
 
+def register_channel(channel: str, backend_path: str) -> None:
+    """Add a channel (or replace a default's backend); settings.YIWANG_NOTIFY_BACKENDS still wins."""
+    _channel_backends[channel] = backend_path
+
+
+def channel_backends() -> dict[str, str]:
+    """Every known channel with the dotted path of the backend that sends it."""
+    return {**_channel_backends, **getattr(settings, "YIWANG_NOTIFY_BACKENDS", {})}
+
+
 def backend_for(channel: str):
-    paths = {**DEFAULT_BACKENDS, **getattr(settings, "YIWANG_NOTIFY_BACKENDS", {})}
-    return import_string(paths[channel])()
+    """A backend instance for `channel`; KeyError for a channel nobody registered."""
+    return import_string(channel_backends()[channel])()
+
+
+def _check_channels(channels) -> None:
+    unknown = sorted(set(channels) - set(channel_backends()))
+    if unknown:
+        raise ValueError(f"unknown notification channels: {unknown}")
 
 
 def _notification(*, user=None, user_id=None, phone: str = "", email: str = "", kind: str, title: str, body: str = "",
@@ -85,21 +76,24 @@ def _notification(*, user=None, user_id=None, phone: str = "", email: str = "", 
                         title=str(title)[:200], body=str(body), link=link[:300], dedupe_key=dedupe_key[:200])
 
 
-def _queue_deliveries(notification: Notification, channels, phone: str, email: str) -> None:
-    for channel in channels:
-        if channel == "sms" and not phone:
-            continue
-        if channel == "email" and not email:
-            continue
-        delivery = NotificationDelivery.objects.create(notification=notification, channel=channel)
-        from .tasks import deliver_notification
+def _reachable(channels, phone: str, email: str) -> list[str]:
+    """The channels that have somewhere to send to (no SMS without a phone, no email without an address)."""
+    return [channel for channel in channels
+            if not (channel == "sms" and not phone) and not (channel == "email" and not email)]
 
+
+def _queue_deliveries(notification: Notification, channels, phone: str, email: str) -> None:
+    from .tasks import deliver_notification
+
+    for channel in _reachable(channels, phone, email):
+        delivery = NotificationDelivery.objects.create(notification=notification, channel=channel)
         enqueue_on_commit(deliver_notification, delivery.pk)
 
 
 def notify(*, user=None, user_id: int | None = None, phone: str = "", email: str = "", kind: str, title: str,
            body: str = "", link: str = "", channels: tuple[str, ...] = (), dedupe_key: str) -> Notification:
     """Record one notification (idempotent on dedupe_key) and queue its external deliveries."""
+    _check_channels(channels)
     existing = Notification.objects.filter(dedupe_key=dedupe_key).first()
     if existing is not None:
         return existing
@@ -124,6 +118,7 @@ def notify_many(notices: list[dict]) -> None:
         unique.setdefault(notice["dedupe_key"][:200], notice)
     if not unique:
         return
+    _check_channels({channel for notice in unique.values() for channel in notice.get("channels", ())})
     rows = [_notification(**notice) for notice in unique.values()]
     try:
         with transaction.atomic():
@@ -144,6 +139,7 @@ def notify_transient(*, phone: str = "", email: str = "", kind: str, title: str,
     (the text with its secret redacted). The real text lives in this call's memory until the
     deliveries run right after commit; a replayed dedupe key returns the first notification and sends
     nothing."""
+    _check_channels(channels)
     existing = Notification.objects.filter(dedupe_key=dedupe_key).first()
     if existing is not None:
         return existing
@@ -153,8 +149,7 @@ def notify_transient(*, phone: str = "", email: str = "", kind: str, title: str,
                                          dedupe_key=dedupe_key)
             notification.save()
             delivery_ids = [NotificationDelivery.objects.create(notification=notification, channel=channel).pk
-                            for channel in channels
-                            if not (channel == "sms" and not phone) and not (channel == "email" and not email)]
+                            for channel in _reachable(channels, phone, email)]
     except IntegrityError:
         return Notification.objects.get(dedupe_key=dedupe_key[:200])
     text = (str(title)[:200], str(body))
@@ -164,6 +159,7 @@ def notify_transient(*, phone: str = "", email: str = "", kind: str, title: str,
 
 def deliver(delivery_id: int, *, text: tuple[str, str] | None = None) -> str:
     """Send one delivery if it is still due; the row lock makes a concurrent second send impossible.
+    Returns "sent", "failed" (retried later, or given up after MAX_ATTEMPTS) or "skipped".
 
     `text` (title, body) replaces the stored, redacted text for the backend only (notify_transient);
     such a delivery is tried once, since nothing could resend it."""
@@ -195,16 +191,19 @@ def deliver(delivery_id: int, *, text: tuple[str, str] | None = None) -> str:
 
 
 def due_delivery_ids(now=None, limit: int = 500) -> list[int]:
+    """The failed deliveries whose back-off has elapsed, for the retry sweep."""
     now = now or timezone.now()
     return list(NotificationDelivery.objects.filter(status=DeliveryStatus.FAILED, next_attempt_at__lte=now)
                 .values_list("pk", flat=True)[:limit])
 
 
 def inbox_for(user):
+    """The user's own notifications, newest first."""
     return Notification.objects.filter(user=user)
 
 
 def notification_mark_read(*, actor, notification_id: int | None = None) -> int:
+    """Mark one of the actor's unread notifications (or all of them) read; returns how many changed."""
     qs = Notification.objects.filter(user=actor, read_at__isnull=True)
     if notification_id is not None:
         qs = qs.filter(pk=notification_id)
