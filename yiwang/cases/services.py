@@ -428,43 +428,53 @@ def case_create(*, actor, channel: str, category, lon, lat, description: str, ph
         raise PermissionDenied
     scope = f"u{actor.pk}" if authenticated else personal.public_idempotency_scope(reporter_phone)
     key = (idempotency_key or "").strip()[:64]
-    existing = _replayed(scope, key) if key else None
+    # Nearly every request is new, and the unique index on (scope, key) finds a replay anyway when the case
+    # is inserted (IntegrityError below): the probe runs first only when the work before the insert is
+    # costly (photos to re-encode); otherwise only when a check fails, since a replay returns the first
+    # result even when the request would no longer pass (a category retired since, say).
+    existing = _replayed(scope, key) if key and photos else None
     if existing is not None:
         return existing
-    errors = {}
-    description = (description or "").strip()
-    if not description:
-        errors["description"] = [_("Describe the problem.")]
-    elif len(description) > 4000:
-        errors["description"] = [_("The description is limited to 4000 characters.")]
     try:
-        category = _resolve_category(category)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    try:
-        grid = _resolve_grid(lon, lat)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    try:
-        processed = process_photos(photos)
-    except ValidationError as exc:
-        errors["photos"] = exc.messages
-    try:
-        reporter_phone_columns = personal.reporter_phone_columns(reporter_phone)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    if errors:
-        raise ValidationError(errors)
-    if authenticated and not covers(actor, ADD_CASE, grid.path):
-        raise PermissionDenied(_("You may not report cases in %(area)s.") % {"area": grid.name})
-    if resolve_on_spot and not category.on_the_spot:
-        raise ValidationError({"resolve_on_spot": [_("“%(name)s” may not be resolved on the spot.")
-                                                   % {"name": category.name}]})
-    if building is not None and not isinstance(building, Building):
-        building = Building.objects.filter(pk=building).first()
-    if building is not None and building.grid_id != grid.pk:
-        raise ValidationError({"building": [_("That building is not in the grid of the chosen location.")]})
-    mode = category.mode(handling_mode)
+        errors = {}
+        description = (description or "").strip()
+        if not description:
+            errors["description"] = [_("Describe the problem.")]
+        elif len(description) > 4000:
+            errors["description"] = [_("The description is limited to 4000 characters.")]
+        try:
+            category = _resolve_category(category)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        try:
+            grid = _resolve_grid(lon, lat)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        try:
+            processed = process_photos(photos)
+        except ValidationError as exc:
+            errors["photos"] = exc.messages
+        try:
+            reporter_phone_columns = personal.reporter_phone_columns(reporter_phone)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        if errors:
+            raise ValidationError(errors)
+        if authenticated and not covers(actor, ADD_CASE, grid.path):
+            raise PermissionDenied(_("You may not report cases in %(area)s.") % {"area": grid.name})
+        if resolve_on_spot and not category.on_the_spot:
+            raise ValidationError({"resolve_on_spot": [_("“%(name)s” may not be resolved on the spot.")
+                                                       % {"name": category.name}]})
+        if building is not None and not isinstance(building, Building):
+            building = Building.objects.filter(pk=building).first()
+        if building is not None and building.grid_id != grid.pk:
+            raise ValidationError({"building": [_("That building is not in the grid of the chosen location.")]})
+        mode = category.mode(handling_mode)
+    except (ValidationError, PermissionDenied):
+        existing = _replayed(scope, key) if key else None
+        if existing is not None:
+            return existing
+        raise
     case = Case(
         tracking_code=tracking_code_new(), channel=channel, category=category, handling_mode=mode.get("code", ""),
         grid=grid, area_path=grid.path, lon=float(lon), lat=float(lat),
