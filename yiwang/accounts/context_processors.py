@@ -3,35 +3,27 @@
 Both are on every page, and building them through the template engine cost about 1.5 ms per page
 (measured on the dispatcher's queue). What they show is read afresh on every request — the user's
 memberships (hence the permissions the menu checks) and the switcher's areas — and only the work of
-turning that into HTML is kept, per process, under a key made of everything the HTML depends on: the
-entries the user may see, the registry's version, the language, the URL prefix and the active entry
-for the menu; the areas shown and the one selected for the switcher. So a membership removed, a role
-changed, an area renamed or a menu entry re-registered shows on the next request, and nothing one
-user sees can be served to another unless it is the very same HTML.
+turning that into HTML is kept, per process (core.fragments), under a key made of everything the HTML
+depends on: the entries the user may see, the registry's version, the language, the URL prefix and the
+active entry for the menu; the areas shown and the one selected for the switcher. So a membership
+removed, a role changed, an area renamed or a menu entry re-registered shows on the next request, and
+nothing one user sees can be served to another unless it is the very same HTML.
 """
 
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
 from django.utils.translation import get_language
 
+from yiwang.core.fragments import rendered
 from yiwang.core.navigation import NAV_GROUPS, nav_entries, nav_version
 
 from .roles import ROLE_PERMISSIONS
 from .selectors import current_area, switchable_areas
 
-# Rendered fragments and menus by key; bounded (a full cache is simply emptied: keys are few in practice,
-# a handful of role sets times languages times active entries).
-CACHE_LIMIT = 512
+# Menus by key; bounded (a full cache is simply emptied: keys are few in practice, a handful of role
+# sets times languages).
+CACHE_LIMIT = 256
 _menus: dict[tuple, tuple] = {}
-_fragments: dict[tuple, str] = {}
-
-
-def _remember(cache: dict, key, value):
-    if len(cache) >= CACHE_LIMIT:
-        cache.clear()
-    cache[key] = value
-    return value
 
 
 def perms_anywhere(user) -> frozenset[str] | None:
@@ -63,7 +55,9 @@ def _menu(user) -> tuple[tuple, tuple]:
             seen.add(url)
             group_label = str(NAV_GROUPS.get(entry.group, entry.group)) if entry.group else None
             rows.append((str(entry.label), url, entry.group, group_label))
-        menu = _remember(_menus, key, tuple(rows))
+        if len(_menus) >= CACHE_LIMIT:
+            _menus.clear()
+        menu = _menus[key] = tuple(rows)
     return key, menu
 
 
@@ -82,13 +76,6 @@ def _nav_items(menu, path: str) -> list[dict]:
     return items
 
 
-def _fragment(key: tuple, template: str, context: dict) -> str:
-    html = _fragments.get(key)
-    if html is None:
-        html = _remember(_fragments, key, render_to_string(template, context))
-    return html
-
-
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -98,13 +85,13 @@ def navigation(request):
     active = tuple(url for _label, url, _group, _group_label in menu if request.path.startswith(url) and url != "/")
     area = current_area(request)
     areas = switchable_areas(user)
-    options_key = ("areas", area.pk if area is not None else None, tuple((a.pk, a.level, a.name) for a in areas))
+    options_key = (area.pk if area is not None else None, tuple((a.pk, a.level, a.name) for a in areas))
     return {
         "nav_items": items,
-        "nav_html": _fragment(("nav", menu_key, active), "_nav.html", {"nav_items": items}),
+        "nav_html": rendered((menu_key, active), "_nav.html", {"nav_items": items}),
         "current_area": area,
         "switchable_areas": areas,
-        "area_options_html": _fragment(options_key, "_area_options.html",
-                                       {"switchable_areas": areas, "current_area": area}),
+        "area_options_html": rendered(options_key, "_area_options.html",
+                                      {"switchable_areas": areas, "current_area": area}),
         "require_2fa": settings.YIWANG_REQUIRE_2FA,
     }

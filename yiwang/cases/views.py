@@ -14,10 +14,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from yiwang.accounts.selectors import current_area, department_list_visible_to
+from yiwang.core import fragments
 from yiwang.geography.models import Area, Building
 
 from . import selectors, services
@@ -45,6 +47,7 @@ def _errors_text(exc: ValidationError) -> str:
 
 
 # -- queue -------------------------------------------------------------------------------------------
+BULK_ACTIONS = (Action.ACCEPT, Action.DISPATCH, Action.SUPERVISE, Action.CLOSE, Action.ESCALATE)
 QUEUE_FILTERS = ("state", "overdue", "category", "area", "channel", "department", "level", "supervision", "review",
                  "code")
 
@@ -132,14 +135,21 @@ def queue(request):
             q = newest.copy()
             q[key] = value
             links[name] = q.urlencode()
-    bulk_actions = [(a, TRANSITIONS[a]) for a in (Action.ACCEPT, Action.DISPATCH, Action.SUPERVISE, Action.CLOSE,
-                                                   Action.ESCALATE)]
-    return render(request, "cases/queue.html", {
+    # The filter form and the bulk-action fields are rendered once per process for the same inputs (the
+    # language, the filter parameters; the departments offered, read afresh): see core.fragments.
+    language = get_language()
+    filters_key = (language, tuple((name, tuple(params.getlist(name))) for name in QUEUE_FILTERS))
+    filters_html = fragments.rendered(filters_key, "cases/_queue_filters.html", lambda: {
         "filter_controls": _filter_controls(filterset.form), "states": State.choices,
-        "selected_states": params.getlist("state"), "rows": _queue_rows_html(page.rows, timezone.now()),
-        "links": links, "page_size": PAGE_SIZE,
-        "bulk_actions": bulk_actions,
-        "departments": department_list_visible_to(request.user).filter(active=True).values("id", "name"),
+        "selected_states": params.getlist("state")})
+    departments = tuple((d["id"], d["name"]) for d in department_list_visible_to(request.user).filter(active=True)
+                        .values("id", "name"))
+    bulk_html = fragments.rendered((language, departments), "cases/_queue_bulk.html", lambda: {
+        "bulk_actions": [(a, TRANSITIONS[a]) for a in BULK_ACTIONS],
+        "departments": [{"id": pk, "name": name} for pk, name in departments]})
+    return render(request, "cases/queue.html", {
+        "filters_html": filters_html, "rows": _queue_rows_html(page.rows, timezone.now()),
+        "links": links, "page_size": PAGE_SIZE, "bulk_html": bulk_html,
         "can_add": request.user.has_perm_anywhere(ADD_CASE),
     })
 
