@@ -152,6 +152,8 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
 # Sessions end after 2 idle hours and at most 12 hours after login. Active sessions are saved (expiry
 # pushed back) once a minute by accounts.middleware.SessionExpiryMiddleware, not on every request.
+# Django's database sessions, their read compiled once per process (yiwang/accounts/sessions.py).
+SESSION_ENGINE = "yiwang.accounts.sessions"
 SESSION_COOKIE_AGE = int(os.environ.get("YIWANG_SESSION_IDLE_SECONDS", str(2 * 3600)))
 SESSION_SAVE_EVERY_REQUEST = False
 YIWANG_SESSION_ABSOLUTE_SECONDS = 12 * 3600
