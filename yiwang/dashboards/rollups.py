@@ -276,26 +276,52 @@ def rollup_refresh(grid_path: str, day: dt.date) -> None:
 def _holds(q: Q, step) -> bool:
     """Whether a step passes a counter's filter (METRICS, WORKER_METRICS), decided in Python the way the
     database decides it: a comparison with NULL is not true, and so its negation is."""
-    results = [_holds(child, step) if isinstance(child, Q) else _compares(step, *child) for child in q.children]
-    value = all(results) if q.connector == Q.AND else any(results)
-    return not value if q.negated else value
+    return _predicate(q)(step)
 
 
-def _compares(step, lookup: str, expected) -> bool:
+_PREDICATES: dict[int, object] = {}
+
+
+def _predicate(q: Q):
+    """`q` as a Python function of a step, built once per filter (they are module constants)."""
+    found = _PREDICATES.get(id(q))
+    if found is not None and found[0] is q:
+        return found[1]
+    parts = [_predicate(child) if isinstance(child, Q) else _comparison(*child) for child in q.children]
+    combine = all if q.connector == Q.AND else any
+    if q.negated:
+        def test(step, parts=parts, combine=combine):
+            return not combine(part(step) for part in parts)
+    else:
+        def test(step, parts=parts, combine=combine):
+            return combine(part(step) for part in parts)
+    _PREDICATES[id(q)] = (q, test)
+    return test
+
+
+def _comparison(lookup: str, expected):
     name, _sep, op = lookup.partition("__")
-    value = getattr(step, name)
+    key = None
     if name == "data":  # data__<key>[__op]: a key of the JSON column
         key, _sep, op = op.partition("__")
-        value = (value or {}).get(key)
-    if value is None:
-        return False
     if op in ("", "exact"):
-        return value == expected
-    if op == "in":
-        return value in expected
-    if op == "gte":
-        return value >= expected
-    raise ValueError(f"no Python form for the lookup {lookup!r}")
+        def compare(value):
+            return value == expected
+    elif op == "in":
+        def compare(value):
+            return value in expected
+    elif op == "gte":
+        def compare(value):
+            return value >= expected
+    else:
+        raise ValueError(f"no Python form for the lookup {lookup!r}")
+
+    def test(step):
+        value = getattr(step, name)
+        if key is not None:
+            value = (value or {}).get(key)
+        return value is not None and compare(value)
+    return test
 
 
 def _add_up(table: str, grid_path: str, key_cols: list[str], value_cols: list[str], groups: list[tuple]) -> None:
@@ -304,19 +330,29 @@ def _add_up(table: str, grid_path: str, key_cols: list[str], value_cols: list[st
     a statement once and reuses it only up to 50 parameters). Rows are locked in the order _add uses."""
     if not groups:
         return
-    qn = connection.ops.quote_name
     levels = ancestors(grid_path)
+    shape = (connection.vendor, table, tuple(key_cols), tuple(value_cols), len(levels), len(groups))
+    sql = _ADD_UP_SQL.get(shape)
+    if sql is None:
+        sql = _ADD_UP_SQL[shape] = _add_up_sql(table, key_cols, value_cols, len(levels), len(groups))
+    _execute(sql, [v for level, path in levels for v in (path, level)] + [v for g in sorted(groups) for v in g])
+
+
+_ADD_UP_SQL: dict[tuple, str] = {}
+
+
+def _add_up_sql(table: str, key_cols: list[str], value_cols: list[str], levels: int, groups: int) -> str:
+    qn = connection.ops.quote_name
     width = len(key_cols) + len(value_cols)
     cols = ["area_path", "level", *key_cols, *value_cols]
     picked = ["a.column1", "a.column2", *(f"g.column{i}" for i in range(1, width + 1))]
     updates = ", ".join(f"{qn(c)} = {qn(table)}.{qn(c)} + EXCLUDED.{qn(c)}" for c in value_cols)
-    sql = (f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in cols)}) SELECT {', '.join(picked)} "
-           f"FROM (VALUES {', '.join(['(%s, %s)'] * len(levels))}) a "
-           f"CROSS JOIN (VALUES {', '.join(['(' + ', '.join(['%s'] * width) + ')'] * len(groups))}) g "
-           # WHERE: without it SQLite takes the ON of ON CONFLICT for the join's
-           f"WHERE true ORDER BY {', '.join(picked[:2 + len(key_cols)])} "
-           f"ON CONFLICT ({', '.join(qn(c) for c in ['area_path', *key_cols])}) DO UPDATE SET {updates}")
-    _execute(sql, [v for level, path in levels for v in (path, level)] + [v for g in sorted(groups) for v in g])
+    return (f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in cols)}) SELECT {', '.join(picked)} "
+            f"FROM (VALUES {', '.join(['(%s, %s)'] * levels)}) a "
+            f"CROSS JOIN (VALUES {', '.join(['(' + ', '.join(['%s'] * width) + ')'] * groups)}) g "
+            # WHERE: without it SQLite takes the ON of ON CONFLICT for the join's
+            f"WHERE true ORDER BY {', '.join(picked[:2 + len(key_cols)])} "
+            f"ON CONFLICT ({', '.join(qn(c) for c in ['area_path', *key_cols])}) DO UPDATE SET {updates}")
 
 
 def count_new_case(case: Case, steps: list[CaseStep]) -> bool:
