@@ -27,7 +27,7 @@ from yiwang.audit.services import audit_event, audit_record_many
 from yiwang.core import pii
 from yiwang.core.prepared import PreparedQuery, instance_from_row
 from yiwang.geography.models import Area, AreaLevel, Building
-from yiwang.geography.spatial import grid_id_for_point
+from yiwang.geography.spatial import grid_id_for_point, grid_memo
 from yiwang.notifications.services import notify_many, notify_transient
 
 from . import personal, workcal
@@ -390,7 +390,8 @@ def _resolve_grid(lon, lat) -> Area:
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise ValidationError({"location": [_("Give the location as longitude and latitude.")]})
     grid_id = grid_id_for_point(lon, lat)
-    rows = _GRID_BY_PK.rows(pk=grid_id) if grid_id else []
+    # The grid's row is kept with the grid index, which drops it when any grid changes.
+    rows = grid_memo(("cases.grid", grid_id), lambda: _GRID_BY_PK.rows(pk=grid_id)) if grid_id else []
     grid = instance_from_row(Area, rows[0]) if rows else None
     if grid is None:
         raise ValidationError({"location": [_("This location (%(lon).5f, %(lat).5f) is outside every grid of the "

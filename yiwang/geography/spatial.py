@@ -6,7 +6,7 @@ import reports and forms.
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Count, Max
@@ -107,6 +107,7 @@ class _GridIndex:
     grid_ids: list[int]
     shapes: list[BaseGeometry]
     checked_at: float = 0.0
+    memo: dict = field(default_factory=dict)
 
 
 _index: _GridIndex | None = None
@@ -160,6 +161,18 @@ def grid_id_for_point(lon: float, lat: float) -> int | None:
     point = Point(lon, lat)
     hits = sorted(int(i) for i in index.tree.query(point, predicate="intersects"))
     return index.grid_ids[hits[0]] if hits else None
+
+
+def grid_memo(key, compute):
+    """`compute()` once per key for as long as the grid index holds: what is derived from the grids alone
+    (intake's grid row, say) is dropped with the index when a grid changes, here at once, in another
+    process within RECHECK_SECONDS (the grid signature: count and last change)."""
+    memo = _grid_index().memo
+    try:
+        return memo[key]
+    except KeyError:
+        value = memo[key] = compute()
+        return value
 
 
 def grid_for_point(lon: float, lat: float) -> Area | None:
