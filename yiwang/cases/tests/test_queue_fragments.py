@@ -33,6 +33,23 @@ def test_filter_form_shows_each_requests_choices(world, cats, client_for):
     assert _selected(client.get(QUEUE).content.decode(), "state") == []  # "all open" is the first option
     english = client.get(QUEUE + "?channel=hotline", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Filter" in english and _selected(english, "channel") == ["hotline"]
+    # The filter form's class is built once per process: its labels still follow each request's language.
+    assert "<label>Channel<select" in english
+    chinese = client.get(QUEUE + "?channel=app", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "<label>Channel<select" not in chinese and _selected(chinese, "channel") == ["app"]
+
+
+def test_filter_form_class_is_built_once_and_validates_each_request():
+    from django.http import QueryDict
+
+    from yiwang.cases.filtersets import CaseFilterSet
+    from yiwang.cases.models import Case
+
+    first = CaseFilterSet(QueryDict("channel=hotline"), queryset=Case.objects.none())
+    second = CaseFilterSet(QueryDict("channel=nonsense&level=x"), queryset=Case.objects.none())
+    assert type(first.form) is type(second.form)
+    assert first.is_valid() and first.form.cleaned_data["channel"] == "hotline"
+    assert not second.is_valid() and set(second.errors) == {"channel", "level"}
 
 
 def test_bulk_departments_follow_the_database_on_the_next_request(world, cats, client_for):
