@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yiwang.core.prepared import PreparedQuery, instance_from_row
 from yiwang.core.scoping import ScopedQuerySet
@@ -17,7 +18,7 @@ from .roles import ROLE_PERMISSIONS, TWO_FACTOR_ROLES, Role
 class User(AbstractUser):
     """A person who signs in. What they may see comes only from their memberships."""
 
-    display_name = models.CharField(_("name"), max_length=50, blank=True)
+    display_name = models.CharField(pgettext_lazy("person", "name"), max_length=50, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
 
     class Meta:

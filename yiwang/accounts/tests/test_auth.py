@@ -143,3 +143,15 @@ def test_argon2_is_the_production_hasher():
     from config import settings as production
 
     assert production.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def test_a_persons_name_is_labelled_xingming_and_a_departments_mingcheng():
+    from django.utils import translation
+
+    from yiwang.accounts.models import Department, User
+
+    with translation.override("zh-hans"):
+        assert str(User._meta.get_field("display_name").verbose_name) == "姓名"
+        assert str(Department._meta.get_field("name").verbose_name) == "名称"
+    with translation.override("en"):
+        assert str(User._meta.get_field("display_name").verbose_name) == "name"
