@@ -63,6 +63,46 @@ def _switcher_query(prefixes: int | None, tops: int) -> PreparedQuery:
     return query
 
 
+_department_queries: dict[tuple, PreparedQuery] = {}
+
+
+def active_department_choices(actor) -> list[tuple[int, str]]:
+    """(id, name) of the active departments in department_list_visible_to(actor), in its order: the
+    choices of the queue's bulk dispatch, on every queue page. Its query (DepartmentQuerySet.serving_paths)
+    is compiled once per process for each shape of the actor's paths (how long each is: a path's
+    ancestors depend on its level); tests/test_selectors.py compares it with the ORM."""
+    if not actor.is_authenticated:
+        return []
+    paths = actor.scope_paths(VIEW_DEPARTMENT)
+    if paths is None:
+        return list(Department.objects.filter(active=True).values_list("id", "name"))
+    if not paths:
+        return []
+    ancestors = [[path[:n] for n in (6, 9, 12) if n < len(path)] for path in paths]
+    shape = tuple(len(a) for a in ancestors)
+    query = _department_queries.get(shape)
+    if query is None:
+        path_field = Area._meta.get_field("path")
+        markers = {}
+        for i, count in enumerate(shape):
+            markers[f"p{i}"] = (path_field, f"\x1fdept\x1fp{i}\x1f", "startswith")
+            markers.update({f"a{i}_{j}": (path_field, f"\x1fdept\x1fa{i}_{j}\x1f") for j in range(count)})
+
+        def build(**values):
+            condition = Q(pk__in=[])
+            for i, count in enumerate(shape):
+                condition |= Q(area__path__startswith=values[f"p{i}"]) | Q(
+                    area__path__in=[values[f"a{i}_{j}"] for j in range(count)])
+            return Department.objects.filter(condition, active=True).values("id", "name")
+
+        query = _department_queries[shape] = PreparedQuery(build, **markers)
+    values = {}
+    for i, path in enumerate(paths):
+        values[f"p{i}"] = path
+        values.update({f"a{i}_{j}": ancestor for j, ancestor in enumerate(ancestors[i])})
+    return [(row["id"], row["name"]) for row in query.rows(**values)]
+
+
 def switchable_areas(user) -> list[Area]:
     """Areas a user can focus on with the area switcher: their own areas and, below them, every
     subdistrict and community (grids are reached from the map). Ordered as a tree.

@@ -18,7 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from yiwang.accounts.selectors import current_area, department_list_visible_to
+from yiwang.accounts.selectors import active_department_choices, current_area, department_list_visible_to
 from yiwang.core import fragments
 from yiwang.geography.models import Area, Building
 
@@ -142,8 +142,7 @@ def queue(request):
     filters_html = fragments.rendered(filters_key, "cases/_queue_filters.html", lambda: {
         "filter_controls": _filter_controls(filterset.form), "states": State.choices,
         "selected_states": params.getlist("state")})
-    departments = tuple((d["id"], d["name"]) for d in department_list_visible_to(request.user).filter(active=True)
-                        .values("id", "name"))
+    departments = tuple(active_department_choices(request.user))
     bulk_html = fragments.rendered((language, departments), "cases/_queue_bulk.html", lambda: {
         "bulk_actions": [(a, TRANSITIONS[a]) for a in BULK_ACTIONS],
         "departments": [{"id": pk, "name": name} for pk, name in departments]})
