@@ -1,6 +1,7 @@
 """One FilterSet for cases, used by the queue page and the API."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -9,17 +10,25 @@ from .models import Case, Channel
 from .workflow import OPEN_STATES, State, SupervisionMark
 
 
+class AnyYesNo(forms.NullBooleanSelect):
+    """Yes / no / either, with "either" said as 不限 (Django's own select says 未知, "unknown")."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = (("unknown", _("Any")), ("true", _("Yes")), ("false", _("No")))
+
+
 class CaseFilterSet(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=State.choices + [("open", _("All open"))],
                                                 method="filter_state", label=_("State"))
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"))
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"), widget=AnyYesNo)
     category = django_filters.CharFilter(method="filter_category", label=_("Category code"))
     area = django_filters.CharFilter(method="filter_area", label=_("Area code"))
     channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
     department = django_filters.NumberFilter(field_name="department_id", label=_("Department"))
     level = django_filters.NumberFilter(field_name="level", label=_("Level"))
     supervision = django_filters.ChoiceFilter(choices=SupervisionMark.choices[1:], label=_("Supervision"))
-    review = django_filters.BooleanFilter(field_name="review_needed", label=_("Needs review"))
+    review = django_filters.BooleanFilter(field_name="review_needed", label=_("Needs review"), widget=AnyYesNo)
     code = django_filters.CharFilter(method="filter_code", label=_("Tracking code"))
 
     class Meta:

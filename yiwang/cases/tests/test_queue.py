@@ -121,6 +121,21 @@ def test_filter_form_keeps_the_choices_made(world, cats, client_for):
     assert '<input type="text" name="code" value="abc">' in page
 
 
+def test_yes_no_filters_offer_any_not_unknown_and_any_lists_everything(world, cats, client_for):
+    late = make_case(world, cats, description="已标超期")
+    Case.objects.filter(pk=late.pk).update(overdue=True)
+    on_time = make_case(world, cats, description="未到期")
+    client = client_for(world.people.dispatcher_comm)
+    with translation.override("zh-hans"):
+        page = client.get(QUEUE + "?overdue=unknown", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    overdue_select = re.search(r'<select name="overdue">(.*?)</select>', page, re.S).group(1)
+    assert '<option value="unknown" selected>不限</option>' in overdue_select
+    assert "未知" not in page
+    assert sorted(_codes(page)) == sorted([late.tracking_code, on_time.tracking_code])
+    assert 'class="nav-toggle' in page  # the phone's menu button
+    assert 'id="queue-filters"' in page
+
+
 @pytest.mark.parametrize("query", ["", "?overdue=true", "?state=in_progress&channel=hotline", "?area=141102001"])
 def test_rows_come_from_one_select_of_the_shown_columns(world, cats, client_for, query):
     for i in range(3):
