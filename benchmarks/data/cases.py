@@ -163,7 +163,7 @@ def generate(ctx, cases: int, years: int) -> dict:
                 if to_state in ("closed", "rejected", "cancelled"):
                     closed_at = t
             if state == "closed" and rng.random() < 0.55:
-                rating = 5 if rng.random() < 0.7 else rng.choice([1, 2, 3, 4, 4])
+                rating = 3 if rng.random() < 0.7 else rng.choice([1, 2, 2])  # 3 满意, 2 基本满意, 1 不满意
                 t += dt.timedelta(hours=1 + rng.random() * 30)
                 if t < now:
                     step(case_id, "rate", "closed", "closed", None, "居民", dept, level, path, t, None, None, rating)

@@ -254,8 +254,8 @@ def generate(ctx, cases: int, years: int) -> dict:
                         ELSE p.last_t + interval '7 hours' END AS deadline0
             FROM bench_case_plan p
             LEFT JOIN LATERAL (
-                SELECT CASE WHEN bench_u(p.id, 15) < 0.7 THEN 5
-                            ELSE (ARRAY[1, 2, 3, 4, 4])[1 + floor(bench_u(p.id, 16) * 5)::int] END AS rating,
+                SELECT CASE WHEN bench_u(p.id, 15) < 0.7 THEN 3
+                            ELSE (ARRAY[1, 2, 2])[1 + floor(bench_u(p.id, 16) * 3)::int] END AS rating,
                        p.last_t + make_interval(secs => 3600 * (1 + bench_u(p.id, 17) * 30)) AS rate_at
                 WHERE p.state = 'closed' AND bench_u(p.id, 14) < 0.55
             ) r ON true
