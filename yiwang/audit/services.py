@@ -3,6 +3,7 @@
 from django.db import models
 
 from yiwang.core.context import client_ip
+from yiwang.core.inserts import insert_new
 
 from .models import AuditEvent
 
@@ -62,7 +63,7 @@ def audit_record(*, actor, action: str, obj=None, changes: dict | None = None, a
 
 def audit_record_many(events: list[AuditEvent]) -> list[AuditEvent]:
     """Append several events made by `audit_event`, in order, with one INSERT."""
-    return AuditEvent.objects.bulk_create(events) if events else []
+    return insert_new(events) if events else []
 
 
 def field_changes(instance, data: dict) -> dict:

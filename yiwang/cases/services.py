@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from yiwang.accounts.models import Department, Membership
 from yiwang.audit.services import audit_event, audit_record_many
 from yiwang.core import pii
+from yiwang.core.inserts import insert_new
 from yiwang.core.prepared import PreparedQuery, instance_from_row
 from yiwang.geography.models import Area, AreaLevel, Building
 from yiwang.geography.spatial import grid_id_for_point, grid_memo
@@ -248,16 +249,16 @@ class _Outbox:
         case = self.case
         inserted = self._before is None
         if inserted:
-            case.save()
+            insert_new([case], send_save_signals=True)  # case.save(), its INSERT built once per process
         else:
             after = _column_values(case)
             changed = [name for name, value in after.items() if value != self._before[name]]
             if changed:  # and the auto_now columns, which save() sets only when asked to write them
                 case.save(update_fields=changed + [name for name in _AUTO_NOW if name not in changed])
         self._before = _column_values(case)
-        CaseFollower.objects.bulk_create(self.new_followers)
+        insert_new(self.new_followers)
         self.new_followers = []
-        steps = CaseStep.objects.bulk_create([p.step for p in self.pending])
+        steps = insert_new([p.step for p in self.pending])
         for p in self.pending:
             _save_photos(case, p.step, p.photos, p.step.at)
         audit_record_many([audit_event(actor=p.actor, action=f"cases.{p.step.action}", obj=case, changes=p.changes,
@@ -266,7 +267,7 @@ class _Outbox:
         self.pending = []
         if inserted:  # last: a receiver may write rows other transactions share (the rollups above the grid)
             case_created.send(sender=Case, case=case, steps=steps)
-        for step in steps:  # bulk_create sends no signals; receivers (the dashboards' rollups) expect save()'s
+        for step in steps:  # insert_new, like bulk_create, sends no signals; receivers (the dashboards' rollups) expect save()'s
             post_save.send(sender=CaseStep, instance=step, created=True, update_fields=None, raw=False,
                            using=step._state.db)
 

@@ -14,7 +14,7 @@ escaped, then "%"). Tests: yiwang/core/tests/test_prepared.py.
 
 from collections.abc import Callable
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model, QuerySet
 from django.db.models.base import DEFERRED
 
@@ -32,7 +32,7 @@ class PreparedQuery:
         self._compiled: dict[str, tuple] = {}
 
     @staticmethod
-    def _param(field: Field, value, pattern: str | None):
+    def _param(field: Field, value, pattern: str | None, connection=connection):
         prepared = field.get_db_prep_value(value, connection, prepared=False)
         return prepared if pattern is None else pattern % connection.ops.prep_for_like_query(prepared)
 
@@ -59,6 +59,8 @@ class PreparedQuery:
         return sql, list(params), positions, columns, converters
 
     def rows(self, **values) -> list[dict]:
+        # The connection itself: reading attributes through django.db.connection looks it up every time.
+        connection = connections[DEFAULT_DB_ALIAS]
         compiled = self._compiled.get(connection.vendor)
         if compiled is None:
             compiled = self._compiled[connection.vendor] = self._compile()
@@ -66,7 +68,7 @@ class PreparedQuery:
         params = list(params)
         for name, value in values.items():
             field, _marker, pattern = self.markers[name]
-            prepared = self._param(field, value, pattern)
+            prepared = self._param(field, value, pattern, connection)
             for i in positions[name]:
                 params[i] = prepared
         with connection.cursor() as cursor:

@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from yiwang.core import pii
+from yiwang.core.inserts import insert_new
 from yiwang.core.tasks import enqueue_on_commit
 
 from .models import DeliveryStatus, Notification, NotificationDelivery
@@ -122,7 +123,7 @@ def notify_many(notices: list[dict]) -> None:
     rows = [_notification(**notice) for notice in unique.values()]
     try:
         with transaction.atomic():
-            Notification.objects.bulk_create(rows)
+            insert_new(rows)
     except IntegrityError:
         for notice in unique.values():
             notify(**notice)

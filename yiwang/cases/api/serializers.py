@@ -78,7 +78,7 @@ class CaseOutput(FieldsBuiltOnce, serializers.ModelSerializer):
         return bool(getattr(obj, "replayed", False))
 
 
-class CaseCreateInput(serializers.Serializer):
+class CaseCreateInput(FieldsBuiltOnce, serializers.Serializer):
     channel = serializers.ChoiceField(choices=[c for c in Channel.values if c not in ("web", "open311")],
                                       default=Channel.API)
     category = serializers.CharField(allow_blank=True)
