@@ -7,6 +7,8 @@ from unittest import mock
 
 import pytest
 from django.db.models.signals import post_save, pre_save
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy
 
 from yiwang.audit.models import AuditEvent
 from yiwang.audit.services import audit_event
@@ -135,3 +137,21 @@ def test_saved_rows_or_mixed_models_are_refused(world, cats):
         insert_new([case])
     with pytest.raises(ValueError):
         insert_new([CaseFollower(case=case), Notification(kind="x", title="y", dedupe_key="z")])
+
+
+def test_text_that_is_not_a_plain_str_is_converted_as_the_orm_converts_it(world, cats):
+    """Plain strings go as they are; lazy translations and other values still go through the field."""
+    case = _case(world, cats, "FFFFFFFFFF22")
+    case.save()
+
+    def steps():
+        return [CaseStep(case=case, action="accept", to_state="accepted", actor_label=gettext_lazy("system"),
+                         comment=12345, area_path=case.area_path, at=NOW, external_id=SafeString("ext-1"))]
+
+    orm = CaseStep.objects.bulk_create(steps())
+    orm[0].external_id = ""
+    CaseStep.objects.filter(pk=orm[0].pk).update(external_id="")
+    [ours] = insert_new(steps())
+    row = CaseStep.objects.filter(pk=ours.pk).values("actor_label", "comment", "external_id").get()
+    assert row == {"actor_label": "system", "comment": "12345", "external_id": "ext-1"}
+    assert _row(ours, without=("external_id",)) == _row(orm[0], without=("external_id",))
