@@ -68,6 +68,20 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 ARTIFACTS = __import__("pathlib").Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
+@pytest.fixture(scope="module")
+def reseed_reference_data(django_db_blocker):
+    """For modules of transactional tests (browser tests): each such test ends with a flush that also
+    empties the registry's seeded reference data (special groups, component categories); this puts it back
+    after the module, for the tests that run after it."""
+    yield
+    from django.apps import apps
+
+    from yiwang.registry.seed import load_seed
+
+    with django_db_blocker.unblock():
+        load_seed(apps)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """A headless Chromium (the Debian package at /usr/bin/chromium), shared by the session."""

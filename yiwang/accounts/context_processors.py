@@ -17,7 +17,6 @@ from django.utils.translation import get_language
 from yiwang.core.fragments import rendered
 from yiwang.core.navigation import NAV_GROUPS, nav_entries, nav_version
 
-from .roles import ROLE_PERMISSIONS
 from .selectors import current_area, switchable_areas
 
 # Menus by key; bounded (a full cache is simply emptied: keys are few in practice, a handful of role
@@ -26,19 +25,9 @@ CACHE_LIMIT = 256
 _menus: dict[tuple, tuple] = {}
 
 
-def perms_anywhere(user) -> frozenset[str] | None:
-    """The permissions the user holds in at least one area (None: all, a superuser): the same answer as
-    User.has_perm_anywhere, once per request instead of once per menu entry."""
-    if not user.is_active:
-        return frozenset()
-    if user.is_superuser:
-        return None
-    return frozenset().union(*(ROLE_PERMISSIONS.get(m.role, ()) for m in user.active_memberships()))
-
-
 def _menu(user) -> tuple[tuple, tuple]:
     """(key, entries as (label, url, group, group label)) of the menu this user may see."""
-    perms = perms_anywhere(user)
+    perms = user.perms_anywhere()
     entries = nav_entries()
     shown = tuple(e.key for e in entries if e.perm is None or perms is None or e.perm in perms)
     key = (nav_version(), get_language(), get_script_prefix(), shown)
@@ -61,10 +50,14 @@ def _menu(user) -> tuple[tuple, tuple]:
     return key, menu
 
 
+def _is_active(url: str, path: str) -> bool:
+    return path.startswith(url) and url != "/"
+
+
 def _nav_items(menu, path: str) -> list[dict]:
     items, groups = [], {}
     for label, url, group, group_label in menu:
-        item = {"label": label, "url": url, "active": path.startswith(url) and url != "/"}
+        item = {"label": label, "url": url, "active": _is_active(url, path)}
         if group is None:
             items.append(item)
             continue
@@ -82,7 +75,7 @@ def navigation(request):
         return {"nav_items": []}
     menu_key, menu = _menu(user)
     items = _nav_items(menu, request.path)
-    active = tuple(url for _label, url, _group, _group_label in menu if request.path.startswith(url) and url != "/")
+    active = tuple(url for _label, url, _group, _group_label in menu if _is_active(url, request.path))
     area = current_area(request)
     areas = switchable_areas(user)
     options_key = (area.pk if area is not None else None, tuple((a.pk, a.level, a.name) for a in areas))

@@ -51,9 +51,17 @@ class User(AbstractUser):
             return None
         return [m.area.path for m in self.active_memberships() if perm in ROLE_PERMISSIONS.get(m.role, ())]
 
+    def perms_anywhere(self) -> frozenset[str] | None:
+        """The permissions this user holds in at least one area; None means all (superuser)."""
+        if not self.is_active:
+            return frozenset()
+        if self.is_superuser:
+            return None
+        return frozenset().union(*(ROLE_PERMISSIONS.get(m.role, ()) for m in self.active_memberships()))
+
     def has_perm_anywhere(self, perm: str) -> bool:
-        paths = self.scope_paths(perm)
-        return paths is None or bool(paths)
+        perms = self.perms_anywhere()
+        return perms is None or perm in perms
 
     def roles(self) -> set[str]:
         return {m.role for m in self.active_memberships()}

@@ -5,7 +5,7 @@ dashboards app reuses it.
 """
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -198,8 +198,32 @@ def _counted_key():
                   Cast(Coalesce("department_id", 0), CharField()), output_field=CharField())
 
 
-def _count_by(steps, group: str | None, **filters) -> dict:
-    qs = steps.filter(**filters) if filters else steps
+# What each counter counts among a period's steps: distinct (case, local day, department) whose step
+# passes the filter (docs/indicators.md). The one definition: indicators_for counts these from the raw
+# steps, and the dashboards' rollups (yiwang.dashboards.rollups.METRICS) keep them day by day.
+CLOSING = [Action.CLOSE, Action.RESOLVE_ON_SPOT]
+STEP_COUNTERS: dict[str, Q] = {
+    "received": Q(action=Action.CREATE),
+    "responded_on_time": Q(action__in=[Action.ACCEPT, Action.REJECT, Action.RESOLVE_ON_SPOT],
+                           from_state=State.REPORTED) & ~Q(on_time=False),
+    "dispatched": Q(action=Action.DISPATCH),
+    "handled": Q(action=Action.REPORT_BACK),
+    "rework": Q(action__in=[Action.VERIFY_FAIL, Action.REOPEN]),
+    "closed": Q(action__in=CLOSING),
+    "closed_on_time": Q(action__in=CLOSING, on_time=True),
+    "overdue_closed": Q(action=Action.CLOSE, on_time=False),
+    "deferred": Q(action=Action.CLOSE, data__deferred=True),
+    "rated": Q(action=Action.RATE),
+    "solved": Q(action=Action.RATE, rating__gte=2),
+    "satisfied": Q(action=Action.RATE, rating=3),
+    "basically_satisfied": Q(action=Action.RATE, rating=2),
+}
+# The counters an IndicatorRow shows (dispatches are a dashboard figure only).
+ROW_COUNTERS = [name for name in STEP_COUNTERS if name in {f.name for f in fields(IndicatorRow)}]
+
+
+def _count_by(steps, group: str | None, condition: Q) -> dict:
+    qs = steps.filter(condition)
     if group is None:
         return {"": qs.aggregate(n=Count(_counted_key(), distinct=True))["n"]}
     return {row["g"]: row["n"] for row in qs.values(g=group_expr(group)).annotate(n=Count(_counted_key(),
@@ -255,25 +279,10 @@ def indicators_for(actor, *, area=None, department=None, person=None, period_sta
 
         labels = {u.pk: str(u) for u in User.objects.filter(pk__in=steps.values("actor_id").distinct())}
 
-    counts = {
-        "received": _count_by(steps, group, action=Action.CREATE),
-        "responded_on_time": _count_by(steps.filter(action__in=[Action.ACCEPT, Action.REJECT, Action.RESOLVE_ON_SPOT],
-                                                    from_state=State.REPORTED).exclude(on_time=False), group),
-        "rated": _count_by(steps, group, action=Action.RATE),
-        "solved": _count_by(steps, group, action=Action.RATE, rating__gte=2),
-        "satisfied": _count_by(steps, group, action=Action.RATE, rating=3),
-        "basically_satisfied": _count_by(steps, group, action=Action.RATE, rating=2),
-        "closed": _count_by(steps.filter(action__in=[Action.CLOSE, Action.RESOLVE_ON_SPOT]), group),
-        "closed_on_time": _count_by(steps.filter(action__in=[Action.CLOSE, Action.RESOLVE_ON_SPOT], on_time=True),
-                                    group),
-        "overdue_closed": _count_by(steps, group, action=Action.CLOSE, on_time=False),
-        "handled": _count_by(steps, group, action=Action.REPORT_BACK),
-        "rework": _count_by(steps.filter(action__in=[Action.VERIFY_FAIL, Action.REOPEN]), group),
-        "deferred": _count_by(steps.filter(action__in=[Action.CLOSE], data__deferred=True), group),
-    }
+    counts = {name: _count_by(steps, group, STEP_COUNTERS[name]) for name in ROW_COUNTERS}
     # 应结案: the closures, plus cases dispatched in the period whose handling deadline falls before its
     # end and that were not closed in it.
-    closing = steps.filter(action__in=[Action.CLOSE, Action.RESOLVE_ON_SPOT])
+    closing = steps.filter(STEP_COUNTERS["closed"])
     due_open = _count_cases_by(steps.filter(action=Action.DISPATCH, case__due_at__lt=period_end)
                                .exclude(case_id__in=closing.values("case_id")), group)
     counts["should_close"] = {key: counts["closed"].get(key, 0) + due_open.get(key, 0)

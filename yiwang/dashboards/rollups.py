@@ -32,7 +32,8 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from yiwang.cases.models import Case, CaseStep
-from yiwang.cases.workflow import OPEN_STATES, Action, State
+from yiwang.cases.selectors import STEP_COUNTERS
+from yiwang.cases.workflow import OPEN_STATES, Action
 from yiwang.core.prepared import PreparedQuery
 
 from .models import COUNTERS, DailyRollup, DailyTotal, OpenCount, WorkerDaily
@@ -41,25 +42,10 @@ logger = logging.getLogger(__name__)
 LOCAL = ZoneInfo("Asia/Shanghai")
 LEVEL_LENGTHS = ((1, 6), (2, 9), (3, 12), (4, 15))
 
-# Step filters of each counter: the same as yiwang.cases.selectors.indicators_for, counted as
-# distinct cases per (grid, category, department, day).
-CLOSING = [Action.CLOSE, Action.RESOLVE_ON_SPOT]
-METRICS: dict[str, Q] = {
-    "intake": Q(action=Action.CREATE),
-    "responded": Q(action__in=[Action.ACCEPT, Action.REJECT, Action.RESOLVE_ON_SPOT], from_state=State.REPORTED)
-    & ~Q(on_time=False),
-    "dispatched": Q(action=Action.DISPATCH),
-    "handled": Q(action=Action.REPORT_BACK),
-    "reworked": Q(action__in=[Action.VERIFY_FAIL, Action.REOPEN]),
-    "closed": Q(action__in=CLOSING),
-    "closed_on_time": Q(action__in=CLOSING, on_time=True),
-    "overdue_closed": Q(action=Action.CLOSE, on_time=False),
-    "deferred": Q(action=Action.CLOSE, data__deferred=True),
-    "rated": Q(action=Action.RATE),
-    "solved": Q(action=Action.RATE, rating__gte=2),
-    "satisfied": Q(action=Action.RATE, rating=3),
-    "basically_satisfied": Q(action=Action.RATE, rating=2),
-}
+# Step filters of each counter: the case loop's own (yiwang.cases.selectors.STEP_COUNTERS), under the
+# rollup tables' column names, counted as distinct cases per (grid, category, department, day).
+_COLUMN_OF = {"received": "intake", "responded_on_time": "responded", "rework": "reworked"}
+METRICS: dict[str, Q] = {_COLUMN_OF.get(name, name): q for name, q in STEP_COUNTERS.items()}
 assert set(METRICS) == set(COUNTERS)
 RELEVANT_ACTIONS = [Action.CREATE, Action.ACCEPT, Action.REJECT, Action.RESOLVE_ON_SPOT, Action.DISPATCH,
                     Action.REPORT_BACK, Action.VERIFY_FAIL, Action.REOPEN, Action.CLOSE, Action.RATE]

@@ -20,20 +20,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "fieldwork"
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def reseed_reference_data(django_db_blocker):
-    """A transactional test ends with a flush that also empties the registry's seeded reference data
-    (special groups, component categories); put it back for the tests that run after this module."""
-    yield
-    from django.apps import apps
-
-    from yiwang.registry.seed import load_seed
-
-    with django_db_blocker.unblock():
-        load_seed(apps)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("reseed_reference_data")]
 
 
 def _photo(tmp_path) -> str:

@@ -13,7 +13,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "registry"
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("reseed_reference_data")]
 
 
 @pytest.mark.parametrize("screen,viewport", [("desktop", {"width": 1280, "height": 900}),
@@ -41,19 +42,6 @@ def test_organisation_create_form_shows_errors_then_saves(live_server, world, br
     page.wait_for_selector("h2:has-text('甲便利店')")
     assert Organisation.objects.get().area_path == world.tree.grid_a1.path
     context.close()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def reseed_reference_data(django_db_blocker):
-    """A transactional test ends with a flush that also empties the registry's seeded reference data
-    (special groups, component categories); put it back for the tests that run after this module."""
-    yield
-    from django.apps import apps
-
-    from yiwang.registry.seed import load_seed
-
-    with django_db_blocker.unblock():
-        load_seed(apps)
 
 
 def _registry_pages(world) -> dict:
