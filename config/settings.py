@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -200,6 +201,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 YIWANG_HEARTBEAT_SECONDS = int(os.environ.get("YIWANG_HEARTBEAT_SECONDS", "60"))
+# Dashboard rollups (yiwang/dashboards/README.md): "immediate" recounts a step's (grid, day) right after
+# its commit, in the request (the embedded default, where nothing else would); "queued" only records the
+# (grid, day) in the step's transaction, and the periodic drain (every ROLLUP_DRAIN_SECONDS, on a Celery
+# worker) recounts each queued key once, however many reports it received. Production, with a broker, queues.
+YIWANG_ROLLUPS = os.environ.get("YIWANG_ROLLUPS") or ("queued" if CELERY_BROKER_URL else "immediate")
+YIWANG_ROLLUP_DRAIN_SECONDS = int(os.environ.get("YIWANG_ROLLUP_DRAIN_SECONDS", "3"))
+if YIWANG_ROLLUPS not in ("queued", "immediate"):
+    raise ImproperlyConfigured(f"YIWANG_ROLLUPS must be 'queued' or 'immediate', not {YIWANG_ROLLUPS!r}")
 # Each app appends its periodic tasks in its AppConfig (see yiwang.core.periodic).
 CELERY_BEAT_SCHEDULE: dict = {}
 

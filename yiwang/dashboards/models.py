@@ -8,6 +8,7 @@ the tables stay narrow: the district tiles over ten million cases read a few tho
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.core.scoping import ScopedQuerySet
@@ -175,3 +176,23 @@ class MonthlyReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area_path} {self.month:%Y-%m}"
+
+
+class RollupPending(models.Model):
+    """A (grid, local day) whose rollups wait for the next drain (`settings.YIWANG_ROLLUPS == "queued"`,
+    production): written in the transaction of the case step, so it exists exactly when the step does;
+    deleted by the drain that recounts the key (rollups.rollup_drain). Append-only: writers never touch
+    each other's rows, so concurrent reports never wait on one another here."""
+
+    id = models.BigAutoField(primary_key=True)
+    area_path = models.CharField(max_length=15)
+    day = models.DateField()
+    queued_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        verbose_name = _("pending rollup refresh")
+        verbose_name_plural = _("pending rollup refreshes")
+        indexes = [models.Index(fields=["area_path", "day"], name="rolluppending_key")]
+
+    def __str__(self) -> str:
+        return f"{self.area_path} {self.day}"

@@ -36,7 +36,7 @@ from yiwang.cases.selectors import STEP_COUNTERS
 from yiwang.cases.workflow import OPEN_STATES, Action
 from yiwang.core.prepared import PreparedQuery
 
-from .models import COUNTERS, DailyRollup, DailyTotal, OpenCount, WorkerDaily
+from .models import COUNTERS, DailyRollup, DailyTotal, OpenCount, RollupPending, WorkerDaily
 
 logger = logging.getLogger(__name__)
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -256,6 +256,56 @@ def rollup_refresh(grid_path: str, day: dt.date) -> None:
                      [grid_path, db_day])
         if set(old_open) - set(new_open):
             _execute(f"DELETE FROM {qn(OpenCount._meta.db_table)} WHERE area_path = %s AND n = 0", [grid_path])
+
+
+# -- the queue of refreshes (settings.YIWANG_ROLLUPS == "queued") ------------------------------------
+def queue_refresh(grid_path: str, day: dt.date) -> None:
+    """Record, in the caller's transaction, that the (grid, day) needs a refresh: one short INSERT into an
+    append-only table, so the request holds no lock another request could want."""
+    table = connection.ops.quote_name(RollupPending._meta.db_table)
+    db_day = RollupPending._meta.get_field("day").get_db_prep_value(day, connection)
+    _execute(f"INSERT INTO {table} (area_path, day) VALUES (%s, %s)", [grid_path, db_day])
+
+
+def rollup_drain(limit: int = 2000) -> int:
+    """Refresh every queued (grid, day) once, however many steps queued it; returns the keys refreshed.
+
+    Each key is one transaction: delete its queued rows, then recount (rollup_refresh). A queued row is
+    visible to the DELETE only once its step has committed, and the recount runs after the DELETE, so it
+    counts every step whose row was taken; a step committing later leaves its row for the next drain.
+    Two drains at once: the second DELETE waits for the first's row locks and then takes nothing (or
+    only newer rows), so a key is never counted twice and no row is lost. A crash before the commit
+    leaves the rows queued. Keys are taken oldest first, at most `limit` per call."""
+    table = connection.ops.quote_name(RollupPending._meta.db_table)
+    keys = []
+    for grid_path, day in (RollupPending.objects.values_list("area_path", "day").order_by("area_path", "day")
+                           .distinct()[:limit]):
+        keys.append((grid_path, day))
+    done = 0
+    for grid_path, day in keys:
+        db_day = RollupPending._meta.get_field("day").get_db_prep_value(day, connection)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {table} WHERE area_path = %s AND day = %s", [grid_path, db_day])
+                taken = cursor.rowcount
+            if taken:
+                rollup_refresh(grid_path, day)
+                done += 1
+    return done
+
+
+STALE_QUEUE_SECONDS = 300
+
+
+def pending_warnings() -> list[str]:
+    """/healthz: refreshes queued for more than five minutes mean the drain is not running (no Celery
+    beat or worker), so the dashboards stand still while cases move."""
+    oldest = RollupPending.objects.aggregate(oldest=models.Min("queued_at"))["oldest"]
+    if oldest is None or (timezone.now() - oldest).total_seconds() < STALE_QUEUE_SECONDS:
+        return []
+    n = RollupPending.objects.count()
+    return [f"dashboards: {n} rollup refreshes queued since {timezone.localtime(oldest):%Y-%m-%d %H:%M}; "
+            "is Celery beat running the task dashboards.rollup_drain?"]
 
 
 # -- a new case, counted in the transaction that writes it ---------------------------------------------

@@ -1,16 +1,20 @@
-"""Keep rollups current: every committed case step schedules a refresh of its grid and day.
+"""Keep rollups current: every committed case step brings its grid and day up to date.
 
-A refresh recounts the (grid, day) from the raw steps, so one refresh after commit covers every step
-of that grid and day written in the transaction. An offline sync batch writes dozens: the refresh is
-scheduled once per (grid, day) per transaction.
+Two modes (settings.YIWANG_ROLLUPS, README "Rollups"):
 
-A case reported in a transaction of its own (the API, the report pages, Open311) is counted in that
-transaction instead (`case_created`, rollups.count_new_case): adding one to the right counters costs a
-fraction of a recount. Inside a caller's longer transaction (the sync batch) the refresh after commit
-stays, so that the rows shared by every grid (district, subdistrict) are not held locked while the
-caller goes on.
+- "immediate" (the embedded default, no broker): a refresh recounts the (grid, day) from the raw steps
+  right after commit, so one refresh covers every step of that grid and day written in the transaction
+  (an offline sync batch writes dozens: one refresh per (grid, day) per transaction). A case reported in
+  a transaction of its own (the API, the report pages, Open311) is counted in that transaction instead
+  (`case_created`, rollups.count_new_case): adding one to the right counters costs a fraction of a
+  recount. Inside a caller's longer transaction (the sync batch) the refresh after commit stays, so that
+  the rows shared by every grid (district, subdistrict) are not held locked while the caller goes on.
+- "queued" (production): the step's transaction only adds a RollupPending row for its (grid, day), once
+  per transaction; the periodic drain (rollups.rollup_drain, a Celery beat task) recounts each queued key
+  once, however many steps it received. The request writes no shared row and waits on no other request.
 """
 
+from django.conf import settings
 from django.db import connection, transaction
 
 
@@ -29,6 +33,23 @@ class _Refresh:
             rollup_refresh.run(*self.key[1:])  # no broker: the task body here, without Celery's eager tracing
         else:
             rollup_refresh.apply_async(args=self.key[1:])
+
+
+class _Queued:
+    """Marks, as an on-commit hook that does nothing, a (grid, day) already queued in this transaction:
+    later steps of the transaction find it like a pending refresh (`_already_scheduled`), and a rollback
+    that drops the queued row drops the mark with it."""
+
+    def __init__(self, grid_path: str, day: str):
+        self.key = ("dashboards.rollup_pending", grid_path, day)
+        self.ran = False
+
+    def __call__(self):
+        self.ran = True
+
+
+def queued() -> bool:
+    return settings.YIWANG_ROLLUPS == "queued"
 
 
 def _already_scheduled(key: tuple) -> bool:
@@ -54,6 +75,8 @@ def _transaction_ends_with_this_block(connection) -> bool:
 def new_case_written(sender, case, steps, **kwargs):
     from .rollups import count_new_case
 
+    if queued():
+        return  # its steps queue their (grid, day) like any other step (step_committed)
     if not _transaction_ends_with_this_block(connection):
         return  # the refresh after commit counts it (step_committed)
     if count_new_case(case, steps):
@@ -64,9 +87,16 @@ def new_case_written(sender, case, steps, **kwargs):
 def step_committed(sender, instance, created, raw=False, **kwargs):
     if not created or raw or not instance.area_path or getattr(instance, "rollups_counted", False):
         return
-    from .rollups import local_day
+    from .rollups import local_day, queue_refresh
 
-    hook = _Refresh(instance.area_path, local_day(instance.at).isoformat())
+    day = local_day(instance.at)
+    if queued():
+        mark = _Queued(instance.area_path, day.isoformat())
+        if not _already_scheduled(mark.key):
+            queue_refresh(instance.area_path, day)
+            transaction.on_commit(mark)
+        return
+    hook = _Refresh(instance.area_path, day.isoformat())
     if _already_scheduled(hook.key):
         return
     transaction.on_commit(hook)  # as yiwang.core.tasks.enqueue_on_commit does, with a findable hook

@@ -20,6 +20,14 @@ def rollup_refresh(grid_path: str, day: str) -> None:
         logger.exception("rollup refresh of %s %s failed", grid_path, day)
 
 
+@shared_task(name="yiwang.dashboards.tasks.rollup_drain")
+def rollup_drain() -> int:
+    """Refresh every (grid, day) queued by committed steps (settings.YIWANG_ROLLUPS == "queued")."""
+    from .rollups import rollup_drain as drain
+
+    return drain()
+
+
 @shared_task(name="yiwang.dashboards.tasks.rollup_recent")
 def rollup_recent() -> dict:
     """Safety net: rebuild today and yesterday in full (covers bulk-loaded steps and lost refreshes)."""
