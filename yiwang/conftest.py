@@ -21,6 +21,15 @@ def default_language(settings):
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def fresh_reference_caches():
+    """Every test starts without the per-process reference data (core.refcache) an earlier test read: its
+    rows were rolled back without a signal."""
+    from yiwang.core.refcache import forget_all
+
+    forget_all()
+
+
 @pytest.fixture
 def tree(db):
     return SimpleNamespace(**build_tree())

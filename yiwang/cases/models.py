@@ -53,6 +53,8 @@ class Category(models.Model):
     attributes = models.JSONField(_("Open311 attributes"), default=list, blank=True)
     keywords = models.CharField(_("keywords"), max_length=200, blank=True)
     active = models.BooleanField(_("active"), default=True)
+    # Intake keeps the categories per process and re-reads them when the count or the last change moves.
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["code"]
@@ -87,6 +89,7 @@ class DispatchRule(models.Model):
                                              help_text=_("1 district, 2 subdistrict, 3 community"))
     auto = models.BooleanField(_("dispatch automatically"), default=False)
     priority = models.SmallIntegerField(_("priority"), default=0)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)  # as Category.updated_at
 
     class Meta:
         verbose_name = _("dispatch rule")

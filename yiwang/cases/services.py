@@ -7,6 +7,7 @@ people act at once one wins and the other is told, and no update is lost.
 Idempotency: case_create with the same (creator, idempotency_key) returns the first case.
 """
 
+import copy
 import hashlib
 import hmac
 import secrets
@@ -27,6 +28,7 @@ from yiwang.audit.services import audit_event, audit_record_many
 from yiwang.core import pii
 from yiwang.core.inserts import insert_new
 from yiwang.core.prepared import PreparedQuery, instance_from_row
+from yiwang.core.refcache import RefCache
 from yiwang.geography.models import Area, AreaLevel, Building
 from yiwang.geography.spatial import grid_id_for_point, grid_memo
 from yiwang.notifications.services import notify_many, notify_transient
@@ -97,10 +99,6 @@ def _marker(model, field: str, value) -> tuple:
     return model._meta.get_field(field), value
 
 
-_CATEGORY_BY_CODE = PreparedQuery(
-    lambda code: Category.objects.filter(code=code).order_by().values(
-        *_attnames(Category), has_children=Exists(Category.objects.filter(parent=OuterRef("pk")))),
-    code=_marker(Category, "code", "\x1fcode"))
 # The unique index on (scope, key) is partial (keys not empty): the query repeats its condition, else
 # SQLite does not use it (nor PostgreSQL when it cannot prove the key is not empty) and scans every case.
 _CASE_BY_IDEMPOTENCY_KEY = PreparedQuery(
@@ -131,36 +129,80 @@ _RULE_BY_PK = PreparedQuery(
     pk=_marker(DispatchRule, "id", -7302))
 
 
-def _rules_above_sql() -> str:
-    """The rules of a category and of every category above it, with what choosing among them needs: one
-    query at any depth of the tree (the ORM walked up one query per level, then joined three tables)."""
+# -- categories and dispatch rules: reference data kept per process (core.refcache) -----------------
+@dataclass(frozen=True)
+class _Reference:
+    categories: dict[str, dict]  # code -> the category's columns and has_children
+    categories_by_pk: dict[int, dict]
+    rules_above: dict[int, list[tuple]]  # category id -> (rule id, category code, area path, priority) of its
+    # rules and those of every category above it, by rule id
+
+
+def _reference_load() -> _Reference:
+    rows = list(Category.objects.order_by().values(
+        *_attnames(Category), has_children=Exists(Category.objects.filter(parent=OuterRef("pk")))))
+    by_pk = {row["id"]: row for row in rows}
+    rules: dict[int, list[tuple]] = {}
+    for rule_id, category_id, path, priority in (DispatchRule.objects.order_by("id")
+                                                  .values_list("id", "category_id", "area__path", "priority")):
+        rules.setdefault(category_id, []).append((rule_id, by_pk[category_id]["code"], path, priority))
+    rules_above = {}
+    for category_id in by_pk:
+        chain, pk, seen = [], category_id, set()
+        while pk is not None and pk not in seen:
+            seen.add(pk)
+            chain.extend(rules.get(pk, ()))
+            pk = by_pk[pk]["parent_id"]
+        if chain:
+            rules_above[category_id] = sorted(chain)
+    return _Reference({row["code"]: row for row in rows}, by_pk, rules_above)
+
+
+def _reference_signature() -> tuple:
+    """Count and last change of the categories, of the rules and of the rules' areas (their paths)."""
     category, rule, area = (connection.ops.quote_name(m._meta.db_table) for m in (Category, DispatchRule, Area))
-    return (f"WITH RECURSIVE chain (id, parent_id, code) AS ("
-            f"SELECT id, parent_id, code FROM {category} WHERE id = %s "
-            f"UNION ALL SELECT c.id, c.parent_id, c.code FROM {category} c JOIN chain ON c.id = chain.parent_id) "
-            f"SELECT r.id, chain.code, a.path, r.priority FROM {rule} r JOIN chain ON r.category_id = chain.id "
-            f"LEFT JOIN {area} a ON a.id = r.area_id ORDER BY r.id")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT (SELECT COUNT(*) FROM {category}), (SELECT MAX(updated_at) FROM {category}), "
+                       f"(SELECT COUNT(*) FROM {rule}), (SELECT MAX(updated_at) FROM {rule}), "
+                       f"(SELECT MAX(a.updated_at) FROM {rule} r JOIN {area} a ON a.id = r.area_id)")
+        return tuple(cursor.fetchone())
+
+
+# An administrator's change counts at once in this process, within two seconds in the others.
+REFERENCE = RefCache("cases.reference", _reference_load, _reference_signature, recheck_seconds=2.0,
+                     watch=(Category, DispatchRule, Area))
+
+
+def _category_from_row(row: dict) -> Category:
+    category = instance_from_row(Category, row)
+    # The row is shared by the process: its lists are not handed out.
+    category.handling_modes = copy.deepcopy(category.handling_modes)
+    category.attributes = copy.deepcopy(category.attributes)
+    return category
 
 
 # -- dispatch rules --------------------------------------------------------------------------------
 def dispatch_rule_for(category: Category, area_path: str) -> DispatchRule | None:
     """The most specific rule for the category (or an ancestor) and the area (or an ancestor)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_rules_above_sql(), [category.pk])
-        candidates = cursor.fetchall()
-    best, best_key = None, None
-    for rule_id, code, path, priority in candidates:
-        if path is not None and not area_path.startswith(path):
-            continue
-        key = (len(code), len(path) if path else 0, priority)
-        if best_key is None or key > best_key:
-            best, best_key = rule_id, key
-    if best is None:
+    for _attempt in range(2):
+        best, best_key = None, None
+        for rule_id, code, path, priority in REFERENCE.get().rules_above.get(category.pk, ()):
+            if path is not None and not area_path.startswith(path):
+                continue
+            key = (len(code), len(path) if path else 0, priority)
+            if best_key is None or key > best_key:
+                best, best_key = rule_id, key
+        if best is None:
+            return None
+        rows = _RULE_BY_PK.rows(pk=best)
+        if rows:
+            break
+        REFERENCE.forget()  # deleted in another process since this one read the rules: read them again
+    else:
         return None
-    [row] = _RULE_BY_PK.rows(pk=best)
-    rule = instance_from_row(DispatchRule, row)
+    rule = instance_from_row(DispatchRule, rows[0])
     if rule.department_id:
-        rule.department = instance_from_row(Department, row, prefix="department__")
+        rule.department = instance_from_row(Department, rows[0], prefix="department__")
     return rule
 
 
@@ -369,13 +411,13 @@ def _resolve_category(category) -> Category:
         value = str(category or "").strip()
         if not value:
             raise ValidationError({"category": [_("Choose a category.")]})
-        rows = _CATEGORY_BY_CODE.rows(code=value)
-        found = instance_from_row(Category, rows[0]) if rows else None
-        has_children = rows[0]["has_children"] if rows else None
-        if found is None and value.isdigit():
-            found = Category.objects.filter(pk=int(value)).first()
-        if found is None:
+        reference = REFERENCE.get()
+        row = reference.categories.get(value)
+        if row is None and value.isdigit():
+            row = reference.categories_by_pk.get(int(value))
+        if row is None:
             raise ValidationError({"category": [_("Unknown category “%(code)s”.") % {"code": value}]})
+        found, has_children = _category_from_row(row), row["has_children"]
     if not found.active:
         raise ValidationError({"category": [_("Category “%(name)s” is no longer in use.") % {"name": found.name}]})
     if has_children if has_children is not None else found.children.exists():
