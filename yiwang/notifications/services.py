@@ -113,7 +113,8 @@ def notify_many(notices: list[dict]) -> None:
     """Record several notifications (each a dict of `notify` arguments) with one INSERT.
 
     The outcome is that of calling `notify` for each in order: a repeated dedupe key keeps its first
-    notice, and when a key is already taken in the database, each notice goes through `notify`."""
+    notice, and a notice whose key is already taken in the database goes through `notify`. The INSERT
+    skips taken keys (ON CONFLICT DO NOTHING) rather than failing, so it needs no savepoint."""
     unique: dict[str, dict] = {}
     for notice in notices:
         unique.setdefault(notice["dedupe_key"][:200], notice)
@@ -122,14 +123,13 @@ def notify_many(notices: list[dict]) -> None:
     _check_channels({channel for notice in unique.values() for channel in notice.get("channels", ())})
     rows = [_notification(**notice) for notice in unique.values()]
     try:
-        with transaction.atomic():
-            insert_new(rows)
-    except IntegrityError:
-        for notice in unique.values():
-            notify(**notice)
-        return
+        insert_new(rows, skip_conflicts_on="dedupe_key")
+    except NotImplementedError:  # a database without INSERT ... ON CONFLICT ... RETURNING: one by one
+        pass
     for row, notice in zip(rows, unique.values(), strict=True):
-        if notice.get("channels"):
+        if row.pk is None:
+            notify(**notice)
+        elif notice.get("channels"):
             _queue_deliveries(row, notice["channels"], notice.get("phone", ""), notice.get("email", ""))
 
 

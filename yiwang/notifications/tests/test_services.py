@@ -76,13 +76,35 @@ def test_notify_many_inserts_once_and_keeps_the_first_of_a_repeated_key(
     statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
     assert statements.count("INSERT") == 1 and "SELECT" not in statements  # savepoint statements aside
     assert [n.title for n in inbox_for(a)] == ["给甲"] and [n.title for n in inbox_for(b)] == ["给乙"]
-    # A key already in the database: the batch falls back to notify per notice, with the same outcome.
+    # A key already in the database: that notice goes through notify, with the same outcome.
     with django_capture_on_commit_callbacks(execute=True):
         notify_many([{"user_id": a.pk, "kind": "k", "title": "新的", "dedupe_key": "m:a"},
                      {"phone": PHONE, "kind": "k", "title": "短信", "channels": ("sms",), "dedupe_key": "m:c"}])
     assert [n.title for n in inbox_for(a)] == ["给甲"]
     assert recording.sms.sent == [("短信", "", PHONE)]
     assert Notification.objects.count() == 3
+
+
+def test_notify_many_skips_a_taken_key_without_a_savepoint_and_records_the_others(
+        recording, django_capture_on_commit_callbacks):
+    """One INSERT that leaves the taken key out (ON CONFLICT DO NOTHING), instead of a savepoint rolled back
+    and every notice sent again one by one; the taken key keeps its first notice and sends nothing."""
+    a, b = UserFactory(), UserFactory()
+    first = notify(user=a, kind="k", title="先到", dedupe_key="x:taken")
+    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
+        notify_many([{"user_id": b.pk, "kind": "k", "title": "新一", "dedupe_key": "x:1"},
+                     {"user_id": b.pk, "phone": PHONE, "kind": "k", "title": "后到", "channels": ("sms",),
+                      "dedupe_key": "x:taken"},
+                     {"phone": PHONE, "kind": "k", "title": "新二", "channels": ("sms",), "dedupe_key": "x:2"}])
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert not any(s.upper().startswith(("SAVEPOINT", "ROLLBACK")) for s in sql), sql
+    assert sum(s.startswith(f'INSERT INTO "{Notification._meta.db_table}"') for s in sql) == 1, sql
+    taken = Notification.objects.get(dedupe_key="x:taken")
+    assert (taken.pk, taken.title, taken.user_id) == (first.pk, "先到", a.pk)
+    assert [n.title for n in inbox_for(b)] == ["新一"]
+    assert Notification.objects.get(dedupe_key="x:2").title == "新二"
+    assert recording.sms.sent == [("新二", "", PHONE)]
+    assert NotificationDelivery.objects.count() == 1
 
 
 def test_a_failed_send_is_retried_with_back_off_until_sent_once(recording, django_capture_on_commit_callbacks):

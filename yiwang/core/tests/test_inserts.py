@@ -1,0 +1,31 @@
+"""core.inserts.insert_new(skip_conflicts_on=...): the rows whose unique value is taken are left out (and
+unsaved), the others inserted with their keys, in one statement and without a savepoint."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from yiwang.core.inserts import insert_new
+
+pytestmark = pytest.mark.django_db
+
+
+def test_taken_values_are_skipped_and_the_others_inserted_with_their_keys():
+    taken = Group.objects.create(name="taken")
+    rows = [Group(name="new-1"), Group(name="taken"), Group(name="new-2")]
+    with CaptureQueriesContext(connection) as queries:
+        inserted = insert_new(rows, skip_conflicts_on="name")
+    assert len(queries.captured_queries) == 1 and "ON CONFLICT" in queries.captured_queries[0]["sql"]
+    assert inserted == [rows[0], rows[2]] and rows[1].pk is None and rows[1]._state.adding
+    assert {g.pk: g.name for g in Group.objects.all()} == {taken.pk: "taken", rows[0].pk: "new-1",
+                                                           rows[2].pk: "new-2"}
+    assert insert_new([Group(name="taken")], skip_conflicts_on="name") == []
+
+
+def test_a_repeated_value_or_a_field_that_is_not_unique_is_refused():
+    with pytest.raises(ValueError, match="repeated"):
+        insert_new([Group(name="x"), Group(name="x")], skip_conflicts_on="name")
+    with pytest.raises(ValueError, match="not unique"):  # unique only with the content type
+        insert_new([Permission(codename="y", name="y", content_type_id=1)], skip_conflicts_on="codename")
+    assert not Group.objects.exists()
