@@ -34,6 +34,7 @@ class Server:
         self.port = free_port()
         self.log_path = log_path or Path("/tmp") / f"yiwang-bench-gunicorn-{self.port}.log"
         self.process: subprocess.Popen | None = None
+        self.drainer: subprocess.Popen | None = None
 
     @property
     def description(self) -> str:
@@ -60,6 +61,10 @@ class Server:
         else:
             self.stop()
             raise RuntimeError("gunicorn did not answer within 60 s")
+        if self.env.get("YIWANG_ROLLUPS") == "queued":
+            # Production's Celery beat + worker for the rollups: drain the queue every few seconds.
+            self.drainer = subprocess.Popen([sys.executable, "-m", "benchmarks.drainer"], cwd=ROOT, env=self.env,
+                                            stdout=self._log, stderr=subprocess.STDOUT)
         # Touch every worker once so imports and first connections are not measured.
         for _ in range(self.workers * 3):
             try:
@@ -68,7 +73,21 @@ class Server:
                 pass
         return self
 
+    def drainer_cpu_seconds(self) -> float | None:
+        """CPU time the rollup drainer has used so far (user + system), None without one."""
+        if self.drainer is None or self.drainer.poll() is not None:
+            return None
+        fields = Path(f"/proc/{self.drainer.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
+        if self.drainer and self.drainer.poll() is None:
+            self.drainer.terminate()
+            try:
+                self.drainer.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.drainer.kill()
+                self.drainer.wait()
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:

@@ -9,6 +9,11 @@ os.environ.setdefault("YIWANG_FIELD_KEY", "benchmark-field-key-not-for-productio
 os.environ.setdefault("SECURE_COOKIES", "0")  # plain http on loopback
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 os.environ.setdefault("CELERY_BROKER_URL", "")
+# Rollups as production keeps them (a broker there): queued by the request, drained every few seconds by
+# a process beside gunicorn (benchmarks/drainer.py, started by server.Server). The SQLite smoke recounts
+# in the request, as the embedded default does.
+if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+    os.environ.setdefault("YIWANG_ROLLUPS", "queued")
 
 from config.settings import *  # noqa: E402,F403
 

@@ -67,6 +67,45 @@ def _intake_requests(ctx, url: str, n: int) -> list[dict]:
     return requests
 
 
+class _RollupCheck:
+    """Production keeps the rollups by a periodic drain (settings.YIWANG_ROLLUPS "queued"; the harness runs
+    it beside gunicorn, benchmarks/drainer.py). After the load, the cases created must all be in the
+    district's intake counts once the queue is drained, and the drain's CPU is reported per case."""
+
+    def __init__(self, ctx):
+        from django.utils import timezone
+
+        self.ctx = ctx
+        self.started = timezone.now()
+        self.intake = self._district_intake()
+        self.cpu = ctx.server.drainer_cpu_seconds() if ctx.server else None
+
+    @staticmethod
+    def _district_intake() -> int:
+        from django.db.models import Sum
+
+        from yiwang.dashboards.models import DailyTotal
+
+        return DailyTotal.objects.filter(level=1).aggregate(n=Sum("intake"))["n"] or 0
+
+    def verify(self) -> str:
+        from django.conf import settings
+
+        from yiwang.cases.models import Case
+        from yiwang.dashboards.rollups import rollup_drain
+
+        if settings.YIWANG_ROLLUPS != "queued":
+            return ""
+        cpu = self.ctx.server.drainer_cpu_seconds()
+        rollup_drain()  # what the drainer has not reached yet
+        created = Case.objects.filter(created_at__gte=self.started).count()
+        counted = self._district_intake() - self.intake
+        if counted != created:
+            raise AssertionError(f"rollups after the drain count {counted} new cases, {created} were created")
+        per_case = f", drain {1000 * (cpu - self.cpu) / created:.2f} ms CPU per case" if cpu and created else ""
+        return f"rollups queued and drained every few seconds: all {created:,} new cases counted{per_case}"
+
+
 @benchmark("case intake", feature="cases", http=True, prepare=prepare_cases,
            requires=("table:cases_case", "yiwang.cases.services:case_create"), rows=INTAKE_ROWS)
 def case_intake(ctx):
@@ -82,6 +121,7 @@ def case_intake(ctx):
         r["body"] = r["body"].replace("{n}", stamp + "-{n}")
         r["headers"]["Idempotency-Key"] = r["headers"]["Idempotency-Key"].replace("{n}", stamp + "-{n}")
     ceiling = ctx.minimal(32)
+    rollups = _RollupCheck(ctx)
     result = ctx.load(requests, concurrency=32)
     size = f"{ctx.datasets.get('cases', {}).get('cases', 0):,} cases present"
     tpcb = ctx.pgbench("tpcb", 32)
@@ -99,6 +139,7 @@ def case_intake(ctx):
         r["body"] = r["body"].replace("bench-", "paced-")
         r["headers"]["Idempotency-Key"] = r["headers"]["Idempotency-Key"].replace("bench-", "paced-")
     paced = ctx.load(requests, concurrency=32, rate=target_rate)
+    beside = "; ".join(filter(None, [beside, rollups.verify()]))
     rows = [http_row("case intake over HTTP, 32 clients", result, ceiling=ceiling, target=INTAKE_RATIO,
                      size=size, note=beside),
             http_row("case intake p95, 32 clients, saturated", result, ceiling=ceiling, metric="p95", size=size,
