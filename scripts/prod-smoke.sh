@@ -60,4 +60,23 @@ for _ in $(seq 1 40); do
 done
 curl -fs "http://127.0.0.1:$PORT/healthz" | grep -q '"periodic_last_run": "20' || fail "beat did not trigger the heartbeat"
 echo "beat: heartbeat ran via worker"
+
+# Rollups are queued with a broker: a case reported now reaches the district's counts once beat's drain ran.
+intake='from django.db.models import Sum; from yiwang.dashboards.models import DailyTotal; print(DailyTotal.objects.filter(level=1).aggregate(n=Sum("intake"))["n"] or 0)'
+before=$($BIN/python manage.py shell -c "$intake" 2>>"$RUN/shell.log" | tail -n 1)
+$BIN/python manage.py shell -c '
+from yiwang.accounts.models import Membership
+from yiwang.cases.models import Category
+from yiwang.cases.services import case_create
+m = Membership.objects.filter(role="grid_worker").select_related("user", "area").first()
+leaf = Category.objects.filter(children__isnull=True, active=True).first()
+case_create(actor=m.user, channel="grid_worker", category=leaf, lon=m.area.centroid_lon, lat=m.area.centroid_lat,
+            description="prod-smoke: overflowing bin")' 2>>"$RUN/shell.log" || fail "could not report a case"
+for _ in $(seq 1 40); do
+  after=$($BIN/python manage.py shell -c "$intake" 2>>"$RUN/shell.log" | tail -n 1)
+  [ "$after" -gt "$before" ] && break
+  sleep 0.5
+done
+[ "$after" = $((before + 1)) ] || fail "the rollup drain did not count the new case (intake $before -> $after)"
+echo "rollups: new case counted by the queued drain ($before -> $after)"
 echo "prod-smoke: OK"
