@@ -1,27 +1,39 @@
+from django.db.models import FilteredRelation, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from yiwang.core.prepared import PreparedQuery, instance_from_row
 
-from .models import ApiToken, User
+from .models import MEMBERSHIP_COLUMNS, ApiToken, User, membership_from_row
 
 LAST_USED_EVERY_SECONDS = 60
 # The token's own columns that authentication reads, and the whole user (it becomes request.user).
 TOKEN_COLUMNS = ("id", "user_id", "name", "prefix", "last_used_at", "revoked_at",
                  *(f"user__{field.attname}" for field in User._meta.concrete_fields))
-_TOKEN_BY_DIGEST = PreparedQuery(lambda digest: ApiToken.objects.filter(digest=digest).values(*TOKEN_COLUMNS),
-                                 digest=(ApiToken._meta.get_field("digest"), "\x1fdigest\x1f"))
+# With the user's active memberships (User.active_memberships' columns) joined: one row per membership, or
+# one row without a membership.
+_MEMBERSHIP = "active_membership__"
+_TOKEN_BY_DIGEST = PreparedQuery(
+    lambda digest: ApiToken.objects.filter(digest=digest)
+    .annotate(active_membership=FilteredRelation("user__memberships", condition=Q(user__memberships__active=True)))
+    .order_by(f"{_MEMBERSHIP}id").values(*TOKEN_COLUMNS, *(_MEMBERSHIP + column for column in MEMBERSHIP_COLUMNS)),
+    digest=(ApiToken._meta.get_field("digest"), "\x1fdigest\x1f"))
 
 
 def token_with_user(digest: str) -> ApiToken | None:
-    """The token with this digest and its user: one indexed query, compiled once per process (it runs on
-    every API request). Nothing is cached across requests: a revoked token fails on its next use."""
+    """The token with this digest, its user and the user's active memberships (what scoping reads next):
+    one indexed query, compiled once per process (it runs on every API request). Nothing is cached across
+    requests: a revoked token, a disabled account or a removed membership counts from its next use."""
     rows = _TOKEN_BY_DIGEST.rows(digest=digest)
     if not rows:
         return None
     token = instance_from_row(ApiToken, rows[0])
-    token.user = instance_from_row(User, rows[0], prefix="user__")
+    token.user = user = instance_from_row(User, rows[0], prefix="user__")
+    start = len(_MEMBERSHIP)
+    user._membership_cache = [
+        membership_from_row(user, {key[start:]: value for key, value in row.items() if key.startswith(_MEMBERSHIP)})
+        for row in rows if row[f"{_MEMBERSHIP}id"] is not None]
     return token
 
 

@@ -37,9 +37,9 @@ class User(AbstractUser):
         per process (it runs behind every scoped request); areas and departments come with the columns
         in MEMBERSHIP_COLUMNS, others (the area's boundary JSON) are read only if used.
         """
-        cached = getattr(self, "_membership_cache", None)
+        cached = getattr(self, "_membership_cache", None)  # or read with the API token (authentication.py)
         if cached is None:
-            cached = [_membership_from_row(self, row) for row in _ACTIVE_MEMBERSHIPS.rows(user=self.pk)]
+            cached = [membership_from_row(self, row) for row in _ACTIVE_MEMBERSHIPS.rows(user=self.pk)]
             self._membership_cache = cached
         return cached
 
@@ -143,7 +143,7 @@ _ACTIVE_MEMBERSHIPS = PreparedQuery(
     user=(Membership._meta.get_field("user"), -7_340_211))
 
 
-def _membership_from_row(user: User, row: dict) -> Membership:
+def membership_from_row(user: User, row: dict) -> Membership:
     from yiwang.geography.models import Area
 
     membership = instance_from_row(Membership, {**row, "user_id": user.pk})

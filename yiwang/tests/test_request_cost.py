@@ -32,17 +32,17 @@ def search(api):
 
 
 def test_token_request_is_token_memberships_and_the_work(world, django_assert_num_queries):
-    """Token and user in one query, the memberships in one, then the endpoint's own (one search stage);
+    """Token, user and active memberships in one query, then the endpoint's own (one search stage);
     "last used" is written at most once a minute."""
     mine = make_resident(world.tree.grid_a1, "刘洋", phone=PHONE)
     api, token = token_client(world.people.staff)
-    with django_assert_num_queries(4):  # first use: last_used_at written
+    with django_assert_num_queries(3):  # first use: last_used_at written
         assert [r["id"] for r in search(api).json()] == [mine.pk]
-    with django_assert_num_queries(3) as captured:
+    with django_assert_num_queries(2) as captured:
         assert [r["id"] for r in search(api).json()] == [mine.pk]
     assert not any(q["sql"].startswith("UPDATE") for q in captured.captured_queries)
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - dt.timedelta(minutes=2))
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         search(api)
     token.refresh_from_db()
     assert timezone.now() - token.last_used_at < dt.timedelta(seconds=30)
@@ -58,6 +58,29 @@ def test_token_user_is_fully_loaded(world):
                                                                    "ddy_jd1", True)
     assert user.get_deferred_fields() == set() and user.date_joined.tzinfo is not None
     assert token_with_user(token.digest + "0") is None
+
+
+def test_token_user_comes_with_its_active_memberships_only(world, django_assert_num_queries):
+    """The memberships read with the token are those User.active_memberships() reads: active ones only, in
+    order, with area and department; a user without any has none (and no second query)."""
+    from yiwang.accounts.authentication import token_with_user
+    from yiwang.accounts.models import User
+
+    user = world.people.dispatcher_sub
+    Membership.objects.create(user=user, area=world.tree.comm_b, role="grid_worker", active=False)
+    Membership.objects.create(user=user, area=world.tree.grid_a1, role="grid_worker")
+    token, _key = api_token_create(actor=user, name="x")
+    with django_assert_num_queries(1):
+        found = token_with_user(token.digest).user.active_memberships()
+    expected = User.objects.get(pk=user.pk).active_memberships()
+    assert len(expected) == 2
+    assert ([(m.pk, m.role, m.area.path, m.area.name, m.department_id, m.user_id) for m in found]
+            == [(m.pk, m.role, m.area.path, m.area.name, m.department_id, m.user_id) for m in expected])
+    handler = token_with_user(api_token_create(actor=world.people.handler, name="y")[0].digest).user
+    assert [m.department.name for m in handler.active_memberships()] == ["城管局"]
+    Membership.objects.filter(user=user).delete()
+    with django_assert_num_queries(1):
+        assert token_with_user(token.digest).user.active_memberships() == []
 
 
 def test_memberships_come_with_area_and_department(world, django_assert_num_queries):
