@@ -7,9 +7,10 @@ is the fallback and a warning is logged once per year; upgrading the package pic
 Council's new schedule, and until then administrators enter it as overrides. `calendar_gaps()` names
 the current or next year that has neither (shown by /healthz and on the admin's calendar page).
 
-The overrides are read once per process and kept; saving or deleting one clears this process's copy at
-once and bumps a version in Django's cache, which the other processes (app servers, workers; the cache
-is shared in production, CACHE_URL) check at most every YIWANG_WORKCAL_RECHECK_SECONDS (default 5).
+The overrides are read once per process and kept (a core.refcache.RefCache); saving or deleting one clears
+this process's copy at once and bumps a version in Django's cache, the signature the other processes (app
+servers, workers; the cache is shared in production, CACHE_URL) check at most every
+YIWANG_WORKCAL_RECHECK_SECONDS (default 5).
 
 Working hours are YIWANG_WORK_PERIODS (default 09:00-12:00 and 13:30-17:30, Asia/Shanghai, 7 hours).
 A limit of N working days is N x the working hours of a day, so a case received at 10:00 on a Friday
@@ -17,7 +18,6 @@ with "1 working day" is due at 10:00 on the next working day.
 """
 
 import logging
-import time as monotonic_time
 import uuid
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -27,13 +27,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from yiwang.core.refcache import RefCache
+
 logger = logging.getLogger(__name__)
 _warned_years: set[int] = set()
 
 OVERRIDES_VERSION_KEY = "yiwang:workcal:overrides-version"
-_overrides: dict[date, bool] | None = None
-_overrides_version: str | None = None
-_checked_at = 0.0
 
 DEFAULT_PERIODS = ((time(9, 0), time(12, 0)), (time(13, 30), time(17, 30)))
 
@@ -50,27 +49,25 @@ def _tz():
     return ZoneInfo(settings.TIME_ZONE)
 
 
+def _load_overrides() -> dict[date, bool]:
+    from .models import CalendarOverride
+
+    return dict(CalendarOverride.objects.values_list("day", "is_working_day"))
+
+
+_OVERRIDES = RefCache("cases.workcal", _load_overrides, lambda: cache.get(OVERRIDES_VERSION_KEY),
+                      recheck_seconds=lambda: getattr(settings, "YIWANG_WORKCAL_RECHECK_SECONDS", 5))
+
+
 def _day_overrides() -> dict[date, bool]:
     """{day: is_working_day} of every CalendarOverride, this process's copy (see the module docstring)."""
-    global _overrides, _overrides_version, _checked_at
-    now = monotonic_time.monotonic()
-    if _overrides is not None and now - _checked_at < getattr(settings, "YIWANG_WORKCAL_RECHECK_SECONDS", 5):
-        return _overrides
-    version = cache.get(OVERRIDES_VERSION_KEY)
-    if _overrides is None or version != _overrides_version:
-        from .models import CalendarOverride
-
-        _overrides = dict(CalendarOverride.objects.values_list("day", "is_working_day"))
-        _overrides_version = version
-    _checked_at = now
-    return _overrides
+    return _OVERRIDES.get()
 
 
 def overrides_changed(**kwargs) -> None:
     """Forget the overrides read so far, here at once and in other processes at their next check
     (post_save / post_delete receiver of CalendarOverride)."""
-    global _overrides
-    _overrides = None
+    _OVERRIDES.forget(using=kwargs.get("using"))
     cache.set(OVERRIDES_VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
 

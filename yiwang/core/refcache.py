@@ -29,7 +29,8 @@ _caches: "weakref.WeakSet[RefCache]" = weakref.WeakSet()
 
 class RefCache(Generic[T]):
     def __init__(self, name: str, load: Callable[[], T], signature: Callable[[], Hashable], *,
-                 recheck_seconds: float = 2.0, watch: tuple = ()):
+                 recheck_seconds: float | Callable[[], float] = 2.0, watch: tuple = ()):
+        """`recheck_seconds` may be a function (a setting read on each call)."""
         self.name = name
         self.load = load
         self.signature = signature
@@ -47,8 +48,10 @@ class RefCache(Generic[T]):
     def get(self) -> T:
         entry = self._entry
         now = monotonic()
-        if entry is not None and now - entry[2] < self.recheck_seconds:
-            return entry[0]
+        if entry is not None:
+            interval = self.recheck_seconds() if callable(self.recheck_seconds) else self.recheck_seconds
+            if now - entry[2] < interval:
+                return entry[0]
         generation = self._generation
         signature = self.signature()
         if entry is not None and entry[1] == signature:

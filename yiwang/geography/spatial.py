@@ -4,8 +4,6 @@ Messages name the area and the problem in the user's language, because they are 
 import reports and forms.
 """
 
-import threading
-import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -16,6 +14,8 @@ from shapely.errors import GEOSException
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
+
+from yiwang.core.refcache import RefCache
 
 from .models import Area, AreaLevel
 
@@ -102,25 +102,15 @@ def validate_grid_boundary(grid: Area, geometry: dict) -> list[str]:
 
 @dataclass
 class _GridIndex:
-    signature: tuple
     tree: STRtree
     grid_ids: list[int]
     shapes: list[BaseGeometry]
-    checked_at: float = 0.0
     memo: dict = field(default_factory=dict)
 
 
-_index: _GridIndex | None = None
-_index_lock = threading.Lock()
 # Another process may change grids; re-check the database's grid signature at most this often.
 # Changes made in this process invalidate the index at once (see invalidate_grid_index).
 RECHECK_SECONDS = 2.0
-
-
-def invalidate_grid_index(**_kwargs) -> None:
-    """Forget the in-process index; connected to Area saves and deletes in GeographyConfig.ready()."""
-    global _index
-    _index = None
 
 
 def _grid_signature() -> tuple:
@@ -128,28 +118,31 @@ def _grid_signature() -> tuple:
     return agg["n"], agg["changed"]
 
 
+def _build_grid_index() -> _GridIndex:
+    ids, shapes = [], []
+    for grid_id, boundary in (Area.objects.filter(level=AreaLevel.GRID, boundary__isnull=False)
+                              .order_by("path").values_list("id", "boundary")):
+        try:
+            geom = shape(boundary)
+        except (TypeError, ValueError, KeyError, GEOSException):
+            continue
+        ids.append(grid_id)
+        shapes.append(geom)
+    return _GridIndex(STRtree(shapes), ids, shapes)
+
+
+# The index per process (core.refcache), re-validated by the grid signature (count and last change).
+_GRID_INDEX = RefCache("geography.grid_index", _build_grid_index, _grid_signature,
+                       recheck_seconds=lambda: RECHECK_SECONDS)
+
+
+def invalidate_grid_index(**kwargs) -> None:
+    """Forget the in-process index; connected to Area saves and deletes in GeographyConfig.ready()."""
+    _GRID_INDEX.forget(using=kwargs.get("using"))
+
+
 def _grid_index() -> _GridIndex:
-    global _index
-    current = _index
-    now = time.monotonic()
-    if current is not None and now - current.checked_at < RECHECK_SECONDS:
-        return current
-    signature = _grid_signature()
-    if current is not None and current.signature == signature:
-        current.checked_at = now
-        return current
-    with _index_lock:
-        ids, shapes = [], []
-        for grid_id, boundary in (Area.objects.filter(level=AreaLevel.GRID, boundary__isnull=False)
-                                  .order_by("path").values_list("id", "boundary")):
-            try:
-                geom = shape(boundary)
-            except (TypeError, ValueError, KeyError, GEOSException):
-                continue
-            ids.append(grid_id)
-            shapes.append(geom)
-        _index = _GridIndex(signature, STRtree(shapes), ids, shapes, checked_at=now)
-        return _index
+    return _GRID_INDEX.get()
 
 
 def grid_id_for_point(lon: float, lat: float) -> int | None:
