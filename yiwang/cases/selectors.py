@@ -242,15 +242,13 @@ def group_expr(group: str):
     return F(group)
 
 
-def indicators_for(actor, *, area=None, department=None, person=None, period_start: datetime, period_end: datetime,
-                   group_by: str | None = None) -> list[IndicatorRow]:
-    """The seven indicators over steps recorded in [period_start, period_end), scoped to what the actor
-    may see, optionally narrowed to an area subtree / department / person, grouped by
-    None (one total row), "area" (children of `area` or of the actor's top area), "department" or "person".
-    """
+def indicator_steps(actor, *, area=None, department=None, person=None, period_start: datetime,
+                    period_end: datetime):
+    """The steps recorded in [period_start, period_end) on cases the actor may count (VIEW_INDICATORS),
+    narrowed to an area subtree / department / person; None when the actor may count nothing."""
     condition = _visibility_q(actor, VIEW_INDICATORS)
     if condition is None:
-        return []
+        return None
     cases = Case.objects.filter(condition)
     steps = CaseStep.objects.filter(at__gte=period_start, at__lt=period_end, case__in=cases)
     if area is not None:
@@ -259,10 +257,65 @@ def indicators_for(actor, *, area=None, department=None, person=None, period_sta
         steps = steps.filter(Q(department=department) | Q(case__department=department))
     if person is not None:
         steps = steps.filter(actor=person)
+    return steps
+
+
+def area_group_length(area) -> int:
+    """Grouped by area, the rows are the children of `area` (of the district without one; a grid's own)."""
+    return LEVEL_PATH_LENGTH[min((area.level if area else 1) + 1, 4)]
+
+
+def due_open_steps(steps, period_end: datetime):
+    """Of 应结案, what the closures leave out: the dispatches among `steps` (a period's) of cases whose
+    handling deadline falls before the period's end and that were not closed in it. Depends on each
+    case's current deadline, so it is always counted from the steps (no daily rollup can keep it)."""
+    closing = steps.filter(STEP_COUNTERS["closed"])
+    return steps.filter(action=Action.DISPATCH, case__due_at__lt=period_end).exclude(
+        case_id__in=closing.values("case_id"))
+
+
+def due_open_counts(steps, group: str | None, period_end: datetime) -> dict:
+    """Cases of due_open_steps per group key."""
+    return _count_cases_by(due_open_steps(steps, period_end), group)
+
+
+def indicator_rows(counts: dict[str, dict], due_open: dict, group: str | None, labels: dict) -> list[IndicatorRow]:
+    """Rows from counters per group key (`counts[name][key]`, ROW_COUNTERS) and due_open_counts: one
+    per key any of them has, 应结案 = closures + due_open, in key order (no key last)."""
+    counts = dict(counts)
+    counts["should_close"] = {key: counts["closed"].get(key, 0) + due_open.get(key, 0)
+                              for key in set(counts["closed"]) | set(due_open)}
+    keys = set()
+    for values in counts.values():
+        keys.update(values)
+    rows = []
+    for key in sorted(keys, key=lambda k: (k is None, str(k))):
+        if key is None and group is not None:
+            label = "—"
+        else:
+            label = labels.get(key, "" if group is None else str(key))
+        row = IndicatorRow(key=str(key), label=label)
+        for name, values in counts.items():
+            setattr(row, name, values.get(key, 0))
+        rows.append(row.compute())
+    return rows
+
+
+def indicators_for(actor, *, area=None, department=None, person=None, period_start: datetime, period_end: datetime,
+                   group_by: str | None = None) -> list[IndicatorRow]:
+    """The seven indicators over steps recorded in [period_start, period_end), scoped to what the actor
+    may see, optionally narrowed to an area subtree / department / person, grouped by
+    None (one total row), "area" (children of `area` or of the actor's top area), "department" or "person".
+    The reference: counted from the raw steps (the indicators page asks `indicator_sources` first).
+    """
+    steps = indicator_steps(actor, area=area, department=department, person=person, period_start=period_start,
+                            period_end=period_end)
+    if steps is None:
+        return []
     group = None
     labels: dict = {}
     if group_by == "area":
-        length = LEVEL_PATH_LENGTH[min((area.level if area else 1) + 1, 4)]
+        length = area_group_length(area)
         group = f"area:{length}"
         from yiwang.geography.models import Area
 
@@ -280,27 +333,7 @@ def indicators_for(actor, *, area=None, department=None, person=None, period_sta
         labels = {u.pk: str(u) for u in User.objects.filter(pk__in=steps.values("actor_id").distinct())}
 
     counts = {name: _count_by(steps, group, STEP_COUNTERS[name]) for name in ROW_COUNTERS}
-    # 应结案: the closures, plus cases dispatched in the period whose handling deadline falls before its
-    # end and that were not closed in it.
-    closing = steps.filter(STEP_COUNTERS["closed"])
-    due_open = _count_cases_by(steps.filter(action=Action.DISPATCH, case__due_at__lt=period_end)
-                               .exclude(case_id__in=closing.values("case_id")), group)
-    counts["should_close"] = {key: counts["closed"].get(key, 0) + due_open.get(key, 0)
-                              for key in set(counts["closed"]) | set(due_open)}
-    keys = set()
-    for values in counts.values():
-        keys.update(values)
-    rows = []
-    for key in sorted(keys, key=lambda k: (k is None, str(k))):
-        if key is None and group is not None:
-            label = "—"
-        else:
-            label = labels.get(key, "" if group is None else str(key))
-        row = IndicatorRow(key=str(key), label=label)
-        for name, values in counts.items():
-            setattr(row, name, values.get(key, 0))
-        rows.append(row.compute())
-    return rows
+    return indicator_rows(counts, due_open_counts(steps, group, period_end), group, labels)
 
 
 def overdue_open_count(actor) -> int:

@@ -12,12 +12,14 @@ class DashboardsConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from yiwang.accounts.roles import Role, grant
+        from yiwang.cases.indicator_sources import register_indicator_source
         from yiwang.cases.models import CaseStep
         from yiwang.cases.signals import case_created
         from yiwang.core.health import register_health_warning
         from yiwang.core.navigation import register_nav
         from yiwang.core.periodic import register_periodic
 
+        from .indicator_source import rollup_indicator_counts
         from .permissions import EXPORT, VIEW_DASHBOARD
         from .signals import new_case_written, step_committed
 
@@ -34,3 +36,5 @@ class DashboardsConfig(AppConfig):
         register_health_warning("dashboards.rollup_queue", "yiwang.dashboards.rollups.pending_warnings")
         post_save.connect(step_committed, sender=CaseStep, dispatch_uid="dashboards.step_committed")
         case_created.connect(new_case_written, dispatch_uid="dashboards.count_new_case")
+        # The case indicators page and API read the rollups instead of counting the steps.
+        register_indicator_source(rollup_indicator_counts)

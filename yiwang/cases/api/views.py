@@ -16,7 +16,7 @@ from yiwang.accounts.selectors import department_list_visible_to
 from yiwang.core.api import conflict_response
 from yiwang.geography.models import Area
 
-from .. import personal, selectors, services
+from .. import indicator_sources, personal, selectors, services
 from ..filtersets import CaseFilterSet
 from ..permissions import ADD_CASE, VIEW_INDICATORS
 from .serializers import (
@@ -148,9 +148,10 @@ class IndicatorView(APIView):
             area = Area.objects.visible_to(request.user, "geography.view_area").filter(
                 path=request.query_params["area"]).first()
         by = request.query_params.get("by") or None
-        rows = selectors.indicators_for(request.user, area=area, period_start=datetime.combine(start, time.min, tz),
-                                        period_end=datetime.combine(end + timedelta(days=1), time.min, tz),
-                                        group_by=by if by in ("area", "department", "person") else None)
+        rows = indicator_sources.indicators(
+            request.user, area=area, period_start=datetime.combine(start, time.min, tz),
+            period_end=datetime.combine(end + timedelta(days=1), time.min, tz),
+            group_by=by if by in ("area", "department", "person") else None)
         return Response({"start": start, "end": end, "rows": [
             {"key": r.key, "label": r.label, **r.rates, "counts": {k: v for k, v in vars(r).items()
                                                                    if isinstance(v, int)}} for r in rows]})
