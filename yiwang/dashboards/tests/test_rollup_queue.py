@@ -35,8 +35,9 @@ def test_reports_and_moves_wait_in_the_queue_then_the_drain_equals_a_rebuild(wor
                                                                               monkeypatch):
     p = world.people
     refreshed = []
-    real = rollups.rollup_refresh
+    real, real_many = rollups.rollup_refresh, rollups.rollup_refresh_many
     monkeypatch.setattr(rollups, "rollup_refresh", lambda *a: (refreshed.append(a), real(*a)))
+    monkeypatch.setattr(rollups, "rollup_refresh_many", lambda keys: (refreshed.extend(keys), real_many(keys)))
     with django_capture_on_commit_callbacks(execute=True):
         a = report(world, cats, at=T0)
         report(world, cats, at=T0 + timedelta(minutes=5), category=cats.noise)
@@ -54,8 +55,8 @@ def test_reports_and_moves_wait_in_the_queue_then_the_drain_equals_a_rebuild(wor
     assert not any(m.objects.exists() for m in (DailyRollup, DailyTotal, OpenCount, WorkerDaily))
     grid_days = set(_queue())
     assert len(grid_days) == 5  # three grids; two of them on two days
-    assert rollup_drain() == len(grid_days)
-    assert len(refreshed) == len(grid_days)  # each (grid, day) recounted once, however many steps it had
+    assert rollup_drain(chunk=2) == len(grid_days)  # chunks of two keys: three transactions
+    assert sorted(refreshed) == sorted(grid_days)  # each (grid, day) recounted once, however many steps it had
     assert _queue() == []
     counted = _snapshot()
     assert Case.objects.count() == 7
@@ -169,3 +170,26 @@ def test_immediate_mode_queues_nothing(world, cats, django_capture_on_commit_cal
         act(case, world.people.handler, Action.SIGN_FOR, T0 + timedelta(minutes=30))
     assert _queue() == []
     assert DailyTotal.objects.filter(area_path=world.tree.district.path, intake=1).exists()
+
+
+@queued
+def test_a_drain_moves_counts_whose_key_changed_and_drops_the_emptied_rows(world, cats,
+                                                                            django_capture_on_commit_callbacks):
+    """The drain recounts, it does not only add: when a case's category is corrected (its steps now count
+    under another category), the drained rows move to the new key at the grid and above, the emptied grid
+    rows are dropped, and everything equals a rebuild."""
+    p = world.people
+    with django_capture_on_commit_callbacks(execute=True):
+        case = report(world, cats, at=T0)
+        report(world, cats, at=T0 + timedelta(minutes=5), where=GRID_C1, actor=p.admin)
+    rollup_drain()
+    assert DailyRollup.objects.filter(area_path=case.area_path, category_id=cats.garbage.pk).exists()
+    Case.objects.filter(pk=case.pk).update(category=cats.noise)
+    RollupPending.objects.create(area_path=case.area_path, day=T0.date())
+    assert rollup_drain() == 1
+    assert not DailyRollup.objects.filter(area_path=case.area_path, category_id=cats.garbage.pk).exists()
+    assert not OpenCount.objects.filter(area_path=case.area_path, category_id=cats.garbage.pk).exists()
+    district = world.tree.district.path
+    assert DailyRollup.objects.get(area_path=district, day=T0.date(), category_id=cats.noise.pk,
+                                   department_id=0).intake == 1
+    assert _snapshot() == _rebuilt()
