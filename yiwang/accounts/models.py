@@ -90,6 +90,8 @@ class Department(models.Model):
     duty = models.CharField(_("duties"), max_length=300, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     active = models.BooleanField(_("active"), default=True)
+    # Read by per-process reference caches (core.refcache) to notice a change made by another process.
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = DepartmentQuerySet.as_manager()
     scope_path_lookup = "area__path"
@@ -114,6 +116,7 @@ class Membership(models.Model):
                                    related_name="memberships", verbose_name=_("department"))
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)  # as Department.updated_at
 
     objects = ScopedQuerySet.as_manager()
     scope_path_lookup = "area__path"
