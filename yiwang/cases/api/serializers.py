@@ -2,7 +2,10 @@
 
 import copy
 
+from django.utils.functional import cached_property
 from rest_framework import serializers
+from rest_framework.utils.formatting import lazy_format
+from rest_framework.utils.serializer_helpers import BindingDict
 
 from ..models import Case, CaseStep, Category, Channel
 from ..workflow import TRANSITIONS
@@ -47,13 +50,89 @@ class FieldsBuiltOnce:
     tenth of an intake request's CPU. Build them once per class; each instance binds its own shallow
     copies (an unbound field holds only its configuration, which serializing never changes)."""
 
-    def get_fields(self):
+    # drf-spectacular publishes the docstring above as the description of CaseOutput and CaseCreateInput
+    # (inspect.getdoc inherits it): it stays word for word while the API schema must not change.
+    #
+    # DRF deep-copies the declared fields for every instance (a ModelSerializer first builds them from the
+    # model) and binds each (name, label, source path). Here they are built and bound once per class; each
+    # instance gets shallow copies with `parent` set to it (and a copied `child` for list fields), so a
+    # field reaches its own serializer's methods and context as in DRF, and changing one instance's field
+    # never touches another's. Only for serializers whose fields depend on the class alone (not on the
+    # instance, context or request); one that nests a serializer gets DRF's own fields, built per instance.
+
+    @cached_property
+    def fields(self):
         cls = type(self)
-        fields = cls.__dict__.get("_fields_built_once")
-        if fields is None:
-            fields = super().get_fields()
-            cls._fields_built_once = fields
-        return {name: copy.copy(field) for name, field in fields.items()}
+        templates = cls.__dict__.get("_bound_fields_once")
+        if templates is None:
+            fields = BindingDict(self)
+            for name, field in super().get_fields().items():
+                fields[name] = field
+            templates = fields.fields
+            if any(isinstance(f, serializers.BaseSerializer) or isinstance(getattr(f, "child", None),
+                                                                           serializers.BaseSerializer)
+                   for f in templates.values()):
+                templates = False
+            else:
+                for field in templates.values():
+                    field.parent = None  # templates must not keep this instance alive
+                    _messages_in_each_language(field)
+            cls._bound_fields_once = templates
+            if templates is False:
+                return fields
+        if templates is False:
+            return super().fields
+        fields = BindingDict(self)
+        own = fields.fields
+        for name, template in templates.items():
+            own[name] = _field_copy(template, self)
+        return fields
+
+    @property
+    def _readable_fields(self):
+        return [field for field in self.fields.fields.values() if not field.write_only]
+
+    @property
+    def _writable_fields(self):
+        return [field for field in self.fields.fields.values() if not field.read_only]
+
+
+class _FormatEachTime(lazy_format):
+    """DRF's lazy_format keeps its first rendering. A validator built once per process would then answer every
+    later request in the language of the first one that failed it; this renders in the current language."""
+
+    __slots__ = ()
+
+    def __str__(self):
+        return self.format_string.format(*self.args, **self.kwargs)
+
+
+def _messages_in_each_language(field: serializers.Field) -> None:
+    """Give a template field's validators messages rendered per use (max_length, min_value...)."""
+    for node in (field, field.__dict__.get("child")):
+        validators = getattr(node, "__dict__", {}).get("_validators")
+        if not validators:
+            continue
+        fixed = []
+        for validator in validators:
+            message = getattr(validator, "message", None)
+            if isinstance(message, lazy_format) and not isinstance(message, _FormatEachTime):
+                assert message.result is None, "a template field's message was rendered before it was built"
+                validator = copy.copy(validator)
+                validator.message = _FormatEachTime(message.format_string, *message.args, **message.kwargs)
+            fixed.append(validator)
+        node._validators = fixed
+
+
+def _field_copy(template: serializers.Field, parent) -> serializers.Field:
+    """A shallow copy of a bound field, bound to `parent` (as copy.copy, without its generic machinery)."""
+    field = object.__new__(type(template))
+    field.__dict__.update(template.__dict__)
+    field.parent = parent
+    child = template.__dict__.get("child")
+    if isinstance(child, serializers.Field):
+        field.child = _field_copy(child, field)
+    return field
 
 
 class CaseOutput(FieldsBuiltOnce, serializers.ModelSerializer):
