@@ -6,8 +6,9 @@ values into arrays for `INSERT ... SELECT * FROM UNNEST(...)`: for the handful o
 times more CPU than the database spent on the rows. `insert_new` writes the same rows as bulk_create
 would: each field's `pre_save(obj, add=True)` (auto_now, auto_now_add, files), then `get_db_prep_save`
 (JSON, dates, booleans as the backend wants them), unsaved related objects resolved to their new keys,
-the primary keys read back with RETURNING and set on the instances, which are marked saved. Only the
-statement text is kept, per (database vendor, model, row count). Like bulk_create it sends no pre_save
+the primary keys read back with RETURNING and set on the instances, which are marked saved (values a field
+provably gives back unchanged skip get_db_prep_save: see _converter). Only the statement text and the
+per-field converters are kept, per (database vendor, model, row count). Like bulk_create it sends no pre_save
 or post_save signals unless asked to (`send_save_signals`, as Model.save() would send them).
 Tests: yiwang/cases/tests/test_outbox_inserts.py compare its rows with the ORM's for every model it writes.
 
@@ -16,8 +17,11 @@ Tests: yiwang/cases/tests/test_outbox_inserts.py compare its rows with the ORM's
 the rows it inserted, and leaves the others unsaved (tests: yiwang/core/tests/test_inserts.py).
 """
 
+import warnings
+from datetime import UTC, date, datetime
+
 from django.db import DEFAULT_DB_ALIAS, connections, models
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.db.models.signals import post_save, pre_save
 
 _statements: dict[tuple, tuple[str, list]] = {}
@@ -41,19 +45,69 @@ def _statement(connection, model: type[Model], rows: int, conflict_field=None) -
             returned.append(conflict_field)
         returning, _params = ops.return_insert_columns(returned)
         sql = f"INSERT INTO {ops.quote_name(meta.db_table)} ({columns}) {values} {conflict}{returning}"
-        found = _statements[key] = (sql, [(f, _passes_text_through(f)) for f in fields])
+        found = _statements[key] = (sql, [_converter(connection, f) for f in fields])
     return found
 
 
-_TEXT_METHODS = ("pre_save", "get_db_prep_save", "get_db_prep_value", "get_prep_value", "to_python")
+# Preparing each value through its field (`get_db_prep_save`: five or six calls) was a tenth of an intake's
+# CPU, though for most values the field gives the value back as it is. A field's converter lists the exact
+# value types it gives back unchanged, for Django's own field classes only, where the source shows it:
+#   CharField, TextField (and subclasses such as EmailField that change none of the methods below):
+#       to_python returns every str (str subclasses too: TextChoices members, SafeString) and None as is;
+#   BooleanField: bool(v) is v for a bool;  FloatField: float(v) is v for a float;
+#   IntegerField family: int(v) is v for an int, then the backend's adapt_integerfield_value (PostgreSQL
+#       with psycopg 3 wraps it in Int2/Int4/Int8, so there ints are not given back and take the long way);
+#   DateField: a date (not a datetime) as is, then adapt_datefield_value (PostgreSQL: as is; SQLite: str);
+#   DateTimeField: an *aware* datetime as is, then adapt_datetimefield_value (naive ones are made aware
+#       with a warning: always the long way);
+#   ForeignKey/OneToOneField: None as is, an int as its target field (an auto key) gives it back.
+# Whether the backend's adapt_* step keeps each type is checked once per field and connection vendor by
+# probing get_db_prep_save with a value of that type. Anything else (another type, a subclass of int or
+# datetime, a lazy string, an expression, JSON, IP addresses, decimals, a custom field) takes
+# get_db_prep_save. Tests: yiwang/core/tests/test_inserts_params.py compare both for every field.
+_NONE = type(None)
+_BY_CLASS = {
+    models.CharField: (str, _NONE),
+    models.TextField: (str, _NONE),
+    models.BooleanField: (bool, _NONE),
+    models.FloatField: (float, _NONE),
+    models.IntegerField: (int, _NONE),
+    models.DateTimeField: (datetime, _NONE),  # aware ones only; see _AWARE
+    models.DateField: (date, _NONE),
+    models.ForeignKey: (int, _NONE),
+}
+_FIELD_METHODS = ("pre_save", "get_db_prep_save", "get_db_prep_value", "get_prep_value", "to_python")
+_TEXT, _AWARE = "text", "aware"
 
 
-def _passes_text_through(field) -> bool:
-    """Whether the field sends a `str` value as it is (Django's own CharField and TextField methods, which
-    only turn lazy strings and non-strings into strings): most of the values an intake writes, and
-    preparing them one by one was a tenth of its CPU."""
-    return any(all(getattr(type(field), m) is getattr(base, m) for m in _TEXT_METHODS)
-               for base in (models.CharField, models.TextField))
+def _converter(connection, field) -> tuple:
+    """(field, attname to read or None for pre_save, exact types given back as they are, _TEXT | _AWARE | None)."""
+    base = next((c for c in type(field).__mro__ if c in _BY_CLASS), None)
+    if base is not None and any(getattr(type(field), m) is not getattr(base, m) for m in _FIELD_METHODS):
+        base = None  # a subclass that changes how values are prepared: always the field's own way
+    auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    attname = None if auto or type(field).pre_save not in (Field.pre_save, models.DateField.pre_save,
+                                                          models.DateTimeField.pre_save) else field.attname
+    kept = frozenset(t for t in _BY_CLASS.get(base, ()) if _kept(connection, field, t))
+    kind = None
+    if base in (models.CharField, models.TextField) and str in kept:
+        kind = _TEXT
+    elif base is models.DateTimeField and datetime in kept:
+        kept, kind = kept - {datetime}, _AWARE
+    return field, attname, kept, kind
+
+
+def _kept(connection, field, value_type) -> bool:
+    """Whether the field gives a fresh value of that type back as it is on this connection."""
+    probe = {str: lambda: "probe".join("  "), bool: lambda: True, float: lambda: float("2.5"),
+             int: lambda: int("1234567890123"), _NONE: lambda: None,
+             datetime: lambda: datetime.now(UTC), date: lambda: date.today()}[value_type]()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a field that warns about the value does something with it
+            return field.get_db_prep_save(probe, connection) is probe
+    except Exception:  # noqa: BLE001 - a field that refuses the type does not keep it
+        return False
 
 
 def insert_new(objs: list[Model], *, send_save_signals: bool = False,
@@ -80,8 +134,8 @@ def insert_new(objs: list[Model], *, send_save_signals: bool = False,
         else:
             model._default_manager.bulk_create(objs)
         return objs
-    sql, fields = _statement(connection, model, len(objs))
-    params = _params(connection, model, fields, objs, send_save_signals)
+    sql, converters = _statement(connection, model, len(objs))
+    params = _params(connection, model, converters, objs, send_save_signals)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         keys = cursor.fetchall()
@@ -103,8 +157,8 @@ def _insert_new_skipping_conflicts(objs: list[Model], field_name: str, send_save
     if (not connection.features.can_return_rows_from_bulk_insert or meta.parents
             or meta.db_returning_fields != [meta.pk]):
         raise NotImplementedError(f"insert_new(skip_conflicts_on=...) on {connection.vendor}")
-    sql, fields = _statement(connection, model, len(objs), field)
-    params = _params(connection, model, fields, objs, send_save_signals)
+    sql, converters = _statement(connection, model, len(objs), field)
+    params = _params(connection, model, converters, objs, send_save_signals)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         inserted = cursor.fetchall()
@@ -119,17 +173,22 @@ def _insert_new_skipping_conflicts(objs: list[Model], field_name: str, send_save
     return saved
 
 
-def _params(connection, model, fields, objs, send_save_signals) -> list:
+def _params(connection, model, converters, objs, send_save_signals) -> list:
     params = []
+    append = params.append
     for obj in objs:
         if type(obj) is not model or obj.pk is not None:
             raise ValueError("insert_new takes new instances of one model")
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
         if send_save_signals:
             pre_save.send(sender=model, instance=obj, raw=False, using=connection.alias, update_fields=None)
-        for field, text in fields:
-            value = getattr(obj, field.attname) if text else field.pre_save(obj, True)
-            params.append(value if text and type(value) is str else field.get_db_prep_save(value, connection))
+        for field, attname, kept, kind in converters:
+            value = field.pre_save(obj, True) if attname is None else getattr(obj, attname)
+            if (type(value) in kept or (kind is _TEXT and isinstance(value, str))
+                    or (kind is _AWARE and type(value) is datetime and value.utcoffset() is not None)):
+                append(value)
+            else:
+                append(field.get_db_prep_save(value, connection))
     return params
 
 
