@@ -105,28 +105,51 @@ _CASE_BY_IDEMPOTENCY_KEY = PreparedQuery(
     lambda scope, key: Case.objects.filter(idempotency_scope=scope, idempotency_key=key)
     .exclude(idempotency_key="").order_by().values("pk"),
     scope=_marker(Case, "idempotency_scope", "\x1fscope"), key=_marker(Case, "idempotency_key", "\x1fkey"))
-_DISPATCHERS_AT = PreparedQuery(
-    lambda path: Membership.objects.filter(role="dispatcher", active=True, area__path=path).values("user_id"),
-    path=_marker(Area, "path", "\x1fpath"))
-_GRID_WORKERS_AT = PreparedQuery(
-    lambda path: Membership.objects.filter(role="grid_worker", active=True, area__path=path).values("user_id"),
-    path=_marker(Area, "path", "\x1fpath"))
 # Who is told of a supervision mark, by the state the case is in (see _step_notices).
 _SUPERVISED_PARTY = {State.REPORTED: "centre", State.ACCEPTED: "centre", State.DISPATCHED: "department",
                      State.IN_PROGRESS: "department", State.TO_VERIFY: "verifier", State.VERIFIED: "centre"}
-_HANDLERS_OF = PreparedQuery(
-    lambda department_id: Membership.objects.filter(role="handler", active=True, department_id=department_id)
-    .values("user_id"),
-    department_id=_marker(Membership, "department_id", -7301))
+
+
+@dataclass(frozen=True)
+class _Recipients:
+    """Active memberships of the roles the case loop notifies, by where they sit."""
+
+    dispatchers_at: dict[str, tuple[int, ...]]  # area path -> user ids
+    grid_workers_at: dict[str, tuple[int, ...]]
+    handlers_of: dict[int, tuple[int, ...]]  # department id -> user ids
+
+
+def _recipients_load() -> _Recipients:
+    places: dict[str, dict] = {"dispatcher": {}, "grid_worker": {}, "handler": {}}
+    for role, path, department_id, user_id in (
+            Membership.objects.filter(active=True, role__in=list(places)).order_by("id")
+            .values_list("role", "area__path", "department_id", "user_id")):
+        where = department_id if role == "handler" else path
+        places[role].setdefault(where, []).append(user_id)
+    freeze = {role: {where: tuple(ids) for where, ids in found.items()} for role, found in places.items()}
+    return _Recipients(freeze["dispatcher"], freeze["grid_worker"], freeze["handler"])
+
+
+def _recipients_signature() -> tuple:
+    """Count and last change of the memberships and of the areas (their paths)."""
+    membership, area = (connection.ops.quote_name(m._meta.db_table) for m in (Membership, Area))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT (SELECT COUNT(*) FROM {membership}), (SELECT MAX(updated_at) FROM {membership}), "
+                       f"(SELECT MAX(updated_at) FROM {area})")
+        return tuple(cursor.fetchone())
+
+
+# Every move notifies someone: who holds which role where is read from here, not once per step. A
+# membership granted, ended or moved counts at once in this process, within two seconds in the others.
+RECIPIENTS = RefCache("cases.recipients", _recipients_load, _recipients_signature, recheck_seconds=2.0,
+                      watch=(Membership, Area))
+
+
 # The grid a point falls in, without its boundary (a polygon of hundreds of points, parsed for nothing).
 _GRID_BY_PK = PreparedQuery(
     lambda pk: Area.objects.filter(pk=pk).order_by().values(*(n for n in _attnames(Area) if n != "boundary")),
     pk=_marker(Area, "id", -7303))
 _DEPARTMENT_COLUMNS = ("id", "name", "code", "active")
-_RULE_BY_PK = PreparedQuery(
-    lambda pk: DispatchRule.objects.filter(pk=pk).values(*_attnames(DispatchRule),
-                                                         *(f"department__{c}" for c in _DEPARTMENT_COLUMNS)),
-    pk=_marker(DispatchRule, "id", -7302))
 
 
 # -- categories and dispatch rules: reference data kept per process (core.refcache) -----------------
@@ -136,6 +159,8 @@ class _Reference:
     categories_by_pk: dict[int, dict]
     rules_above: dict[int, list[tuple]]  # category id -> (rule id, category code, area path, priority) of its
     # rules and those of every category above it, by rule id
+    rules_by_pk: dict[int, dict]  # rule id -> the rule's columns
+    departments_by_pk: dict[int, dict]  # department id -> _DEPARTMENT_COLUMNS
 
 
 def _reference_load() -> _Reference:
@@ -143,9 +168,11 @@ def _reference_load() -> _Reference:
         *_attnames(Category), has_children=Exists(Category.objects.filter(parent=OuterRef("pk")))))
     by_pk = {row["id"]: row for row in rows}
     rules: dict[int, list[tuple]] = {}
-    for rule_id, category_id, path, priority in (DispatchRule.objects.order_by("id")
-                                                  .values_list("id", "category_id", "area__path", "priority")):
-        rules.setdefault(category_id, []).append((rule_id, by_pk[category_id]["code"], path, priority))
+    rule_rows = {row["id"]: row for row in DispatchRule.objects.order_by("id").values(*_attnames(DispatchRule),
+                                                                                     "area__path")}
+    for rule in rule_rows.values():
+        rules.setdefault(rule["category_id"], []).append(
+            (rule["id"], by_pk[rule["category_id"]]["code"], rule.pop("area__path"), rule["priority"]))
     rules_above = {}
     for category_id in by_pk:
         chain, pk, seen = [], category_id, set()
@@ -155,22 +182,26 @@ def _reference_load() -> _Reference:
             pk = by_pk[pk]["parent_id"]
         if chain:
             rules_above[category_id] = sorted(chain)
-    return _Reference({row["code"]: row for row in rows}, by_pk, rules_above)
+    departments = {row["id"]: row for row in Department.objects.order_by().values(*_DEPARTMENT_COLUMNS)}
+    return _Reference({row["code"]: row for row in rows}, by_pk, rules_above, rule_rows, departments)
 
 
 def _reference_signature() -> tuple:
-    """Count and last change of the categories, of the rules and of the rules' areas (their paths)."""
-    category, rule, area = (connection.ops.quote_name(m._meta.db_table) for m in (Category, DispatchRule, Area))
+    """Count and last change of the categories, of the rules, of the rules' areas (their paths) and of the
+    departments."""
+    category, rule, area, department = (connection.ops.quote_name(m._meta.db_table)
+                                        for m in (Category, DispatchRule, Area, Department))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT (SELECT COUNT(*) FROM {category}), (SELECT MAX(updated_at) FROM {category}), "
                        f"(SELECT COUNT(*) FROM {rule}), (SELECT MAX(updated_at) FROM {rule}), "
-                       f"(SELECT MAX(a.updated_at) FROM {rule} r JOIN {area} a ON a.id = r.area_id)")
+                       f"(SELECT MAX(a.updated_at) FROM {rule} r JOIN {area} a ON a.id = r.area_id), "
+                       f"(SELECT COUNT(*) FROM {department}), (SELECT MAX(updated_at) FROM {department})")
         return tuple(cursor.fetchone())
 
 
 # An administrator's change counts at once in this process, within two seconds in the others.
 REFERENCE = RefCache("cases.reference", _reference_load, _reference_signature, recheck_seconds=2.0,
-                     watch=(Category, DispatchRule, Area))
+                     watch=(Category, DispatchRule, Area, Department))
 
 
 def _category_from_row(row: dict) -> Category:
@@ -183,26 +214,21 @@ def _category_from_row(row: dict) -> Category:
 
 # -- dispatch rules --------------------------------------------------------------------------------
 def dispatch_rule_for(category: Category, area_path: str) -> DispatchRule | None:
-    """The most specific rule for the category (or an ancestor) and the area (or an ancestor)."""
-    for _attempt in range(2):
-        best, best_key = None, None
-        for rule_id, code, path, priority in REFERENCE.get().rules_above.get(category.pk, ()):
-            if path is not None and not area_path.startswith(path):
-                continue
-            key = (len(code), len(path) if path else 0, priority)
-            if best_key is None or key > best_key:
-                best, best_key = rule_id, key
-        if best is None:
-            return None
-        rows = _RULE_BY_PK.rows(pk=best)
-        if rows:
-            break
-        REFERENCE.forget()  # deleted in another process since this one read the rules: read them again
-    else:
+    """The most specific rule for the category (or an ancestor) and the area (or an ancestor), with its
+    department, from the reference data (the caller must not change them)."""
+    reference = REFERENCE.get()
+    best, best_key = None, None
+    for rule_id, code, path, priority in reference.rules_above.get(category.pk, ()):
+        if path is not None and not area_path.startswith(path):
+            continue
+        key = (len(code), len(path) if path else 0, priority)
+        if best_key is None or key > best_key:
+            best, best_key = rule_id, key
+    if best is None:
         return None
-    rule = instance_from_row(DispatchRule, rows[0])
+    rule = instance_from_row(DispatchRule, reference.rules_by_pk[best])
     if rule.department_id:
-        rule.department = instance_from_row(Department, rows[0], prefix="department__")
+        rule.department = instance_from_row(Department, reference.departments_by_pk[rule.department_id])
     return rule
 
 
@@ -339,13 +365,13 @@ def _step_notices(case: Case, step: CaseStep, outbox: _Outbox) -> list[dict]:
     supervised_with = _SUPERVISED_PARTY.get(step.to_state) if step.action == Action.SUPERVISE else None
     if (step.action in (Action.DISPATCH, Action.APPROVE_EXTENSION, Action.DENY_EXTENSION, Action.VERIFY_FAIL)
             or supervised_with == "department") and step.department_id:
-        user_ids += [row["user_id"] for row in _HANDLERS_OF.rows(department_id=step.department_id)]
+        user_ids += RECIPIENTS.get().handlers_of.get(step.department_id, ())
     if step.action in (Action.ESCALATE, Action.REQUEST_EXTENSION, Action.RETURN, Action.REPORT_BACK,
                        Action.CREATE, Action.REOPEN) or supervised_with == "centre":
         centre = case.area_path[:LEVEL_PATH_LENGTH[min(step.level, 3)]]  # the centre holding the case then
-        user_ids += [row["user_id"] for row in _DISPATCHERS_AT.rows(path=centre)]
+        user_ids += RECIPIENTS.get().dispatchers_at.get(centre, ())
     if supervised_with == "verifier":
-        user_ids += [row["user_id"] for row in _GRID_WORKERS_AT.rows(path=case.area_path)]
+        user_ids += RECIPIENTS.get().grid_workers_at.get(case.area_path, ())
     notices += [{"user_id": user_id, "kind": f"cases.{step.action}", "title": title, "body": step.comment,
                  "link": link, "dedupe_key": f"case:{case.pk}:step:{step.pk}:u{user_id}"} for user_id in user_ids]
     return notices

@@ -78,8 +78,8 @@ def delete_elsewhere(rule_id: int) -> None:
 
 
 def test_changes_made_in_another_process_count_after_the_recheck(world, cats, clock):
-    assert report(world, "200102", "e-1").department == world.people.department
     other = DepartmentFactory(name="住建局", area=world.tree.district)
+    assert report(world, "200102", "e-1").department == world.people.department
     insert_elsewhere(category=cats.garbage, department=other, auto=True)
     # Within the interval the kept rules still answer (what makes the checks below meaningful)...
     assert report(world, "200102", "e-2").department == world.people.department
@@ -95,13 +95,47 @@ def test_changes_made_in_another_process_count_after_the_recheck(world, cats, cl
     assert "停用" in rejected(world, "200199", "e-7")
 
 
-def test_a_rule_deleted_in_another_process_is_not_applied(world, cats, clock):
+def test_a_rule_deleted_or_a_department_retired_in_another_process_counts_after_the_recheck(world, cats, clock):
     other = DepartmentFactory(name="住建局", area=world.tree.district)
     specific = insert_elsewhere(category=cats.garbage, department=other, auto=True)
     clock()
     assert report(world, "200102", "d-1").department == other
-    delete_elsewhere(specific)  # the kept rules still name it: they are read again, the broader rule applies
-    assert report(world, "200102", "d-2").department == world.people.department
+    delete_elsewhere(specific)
+    assert report(world, "200102", "d-2").department == other  # within the interval: the kept rules
+    clock()
+    assert report(world, "200102", "d-3").department == world.people.department  # the broader rule applies
+    # A department retired elsewhere is not dispatched to automatically any more (the case waits at the centre).
+    from yiwang.accounts.models import Department
+
+    Department.objects.filter(pk=world.people.department.pk).update(active=False, updated_at=timezone.now())
+    clock()
+    assert report(world, "200102", "d-4").department is None
+
+
+def test_the_people_told_of_a_new_case_follow_membership_changes(world, cats, clock):
+    """A new case is announced to the dispatchers of its community: one added or removed counts from the
+    next report in this process, and within the re-check interval when another process made the change."""
+    from yiwang.accounts.models import Membership
+    from yiwang.accounts.tests.factories import UserFactory
+    from yiwang.notifications.models import Notification
+
+    case = report(world, "200102", "n-1")
+    centre = case.area_path[:12]
+    told = set(Notification.objects.filter(link=f"/cases/{case.pk}/", kind="cases.create").values_list("user_id", flat=True))
+    assert told  # the community's dispatchers
+    newcomer = UserFactory()
+    area = world.tree.district.__class__.objects.get(path=centre)
+    Membership.objects.create(user=newcomer, area=area, role="dispatcher")
+    case = report(world, "200102", "n-2")
+    assert newcomer.pk in set(Notification.objects.filter(link=f"/cases/{case.pk}/").values_list("user_id", flat=True))
+    # Ended in another process (no signal here): still told within the interval, not after it.
+    Membership.objects.filter(user=newcomer).update(active=False, updated_at=timezone.now())
+    case = report(world, "200102", "n-3")
+    assert newcomer.pk in set(Notification.objects.filter(link=f"/cases/{case.pk}/").values_list("user_id", flat=True))
+    clock()
+    case = report(world, "200102", "n-4")
+    assert newcomer.pk not in set(Notification.objects.filter(link=f"/cases/{case.pk}/").values_list("user_id",
+                                                                                                     flat=True))
 
 
 def test_a_category_handed_out_does_not_change_the_kept_one(world, cats):
