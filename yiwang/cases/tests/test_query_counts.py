@@ -6,6 +6,7 @@ transaction, without recounting.
 """
 
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from yiwang.cases.models import Case
@@ -85,3 +86,25 @@ def test_the_idempotency_probe_can_use_the_partial_unique_index(db):
         with connection.cursor() as cursor:  # an empty test table would be scanned anyway
             cursor.execute("SET LOCAL enable_seqscan = off")
     assert "case_idempotency" in probe.explain()
+
+
+@override_settings(YIWANG_ROLLUPS="queued")
+def test_intake_request_in_production_mode_only_writes_its_own_rows(world, cats, api_for,
+                                                                    django_capture_on_commit_callbacks):
+    """With queued rollups (production), the same report writes each of its tables once and one queued row
+    for the dashboards, and reads nothing but the caller's token: the categories, rules, departments and
+    the people to notify are kept per process (test_reference_cache.py), the grid with the grid index; the
+    caller here is signed in by the test client (over HTTP, the API token adds one read)."""
+    api = api_for(world.people.grid_worker)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _create(api, "warm-q").status_code == 201
+    with CaptureQueriesContext(connection) as ctx, django_capture_on_commit_callbacks(execute=True):
+        response = _create(api, "q-1")
+    assert response.status_code == 201, response.content
+    assert response.json()["state"] == "dispatched"
+    sql = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+    tables = ("cases_case", "cases_casestep", "cases_casefollower", "audit_auditevent", "cases_notification",
+              "dashboards_rolluppending")
+    for table in tables:
+        assert sum(s.startswith(f'INSERT INTO "{table}"') for s in sql) == 1, (table, sql)
+    assert len(sql) == len(tables), sql  # no read at all (the test client is signed in; a real one adds its token)
