@@ -199,3 +199,22 @@ def _saved(connection, obj, key, send_save_signals) -> None:
     if send_save_signals:
         post_save.send(sender=type(obj), instance=obj, created=True, update_fields=None, raw=False,
                        using=connection.alias)
+
+
+# psycopg 3 converts a query into its client-side binding template (splitting it at each placeholder) and keeps
+# the result per query text only for queries with at most 50 parameters (MAX_CACHED_STATEMENT_PARAMS; and at
+# most 4096 bytes, MAX_CACHED_STATEMENT_LENGTH, which we keep). An intake's multi-row INSERTs have more (three
+# steps are 51 values, five notifications 60), so their text was split again on every request: about 4 % of an
+# intake's CPU. Its cache holds 128 query texts (LRU); the few intake shapes fit beside the others.
+PSYCOPG_CACHED_PARAMS = 256
+
+
+def cache_long_query_templates() -> None:
+    """Let psycopg keep the binding template of queries with up to PSYCOPG_CACHED_PARAMS parameters. Called once
+    at startup (CoreConfig.ready); yiwang/core/tests/test_inserts.py fails if psycopg drops the setting."""
+    try:
+        from psycopg import _queries
+    except ImportError:  # SQLite only
+        return
+    if getattr(_queries, "MAX_CACHED_STATEMENT_PARAMS", PSYCOPG_CACHED_PARAMS) < PSYCOPG_CACHED_PARAMS:
+        _queries.MAX_CACHED_STATEMENT_PARAMS = PSYCOPG_CACHED_PARAMS

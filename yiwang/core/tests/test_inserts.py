@@ -1,5 +1,6 @@
 """core.inserts.insert_new(skip_conflicts_on=...): the rows whose unique value is taken are left out (and
-unsaved), the others inserted with their keys, in one statement and without a savepoint."""
+unsaved), the others inserted with their keys, in one statement and without a savepoint; psycopg keeps the
+binding template of its many-parameter INSERTs."""
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -29,3 +30,22 @@ def test_a_repeated_value_or_a_field_that_is_not_unique_is_refused():
     with pytest.raises(ValueError, match="not unique"):  # unique only with the content type
         insert_new([Permission(codename="y", name="y", content_type_id=1)], skip_conflicts_on="codename")
     assert not Group.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="psycopg's client-side binding")
+def test_psycopg_keeps_the_template_of_a_query_with_many_parameters():
+    """An intake's multi-row INSERTs have more than psycopg's default 50 parameters; CoreConfig.ready raises the
+    limit so their text is not split again on every request. Fails if psycopg renames or drops the setting."""
+    from unittest import mock
+
+    from psycopg import _queries
+
+    from yiwang.core.inserts import PSYCOPG_CACHED_PARAMS
+
+    assert _queries.MAX_CACHED_STATEMENT_PARAMS == PSYCOPG_CACHED_PARAMS
+    sql = "SELECT " + ", ".join(["%s::int"] * 120)
+    with mock.patch.object(_queries, "_query2pg_client_nocache", side_effect=AssertionError("split again")):
+        for first in (1, 2):
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [first] + list(range(119)))
+                assert cursor.fetchone()[:2] == (first, 0)
