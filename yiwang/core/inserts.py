@@ -18,8 +18,6 @@ the rows it inserted, and leaves the others unsaved (tests: yiwang/core/tests/te
 """
 
 import warnings
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import UTC, date, datetime
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
@@ -29,8 +27,8 @@ from django.db.models.signals import post_save, pre_save
 _statements: dict[tuple, tuple[str, list]] = {}
 
 
-def _statement(connection, model: type[Model], rows: int, conflict_field=None, returning=True) -> tuple[str, list]:
-    key = (connection.vendor, model, rows, conflict_field, returning)
+def _statement(connection, model: type[Model], rows: int, conflict_field=None) -> tuple[str, list]:
+    key = (connection.vendor, model, rows, conflict_field)
     found = _statements.get(key)
     if found is None:
         meta = model._meta
@@ -45,8 +43,8 @@ def _statement(connection, model: type[Model], rows: int, conflict_field=None, r
         if conflict_field is not None:
             conflict = f"ON CONFLICT ({ops.quote_name(conflict_field.column)}) DO NOTHING "
             returned.append(conflict_field)
-        read_back = ops.return_insert_columns(returned)[0] if returning else ""
-        sql = f"INSERT INTO {ops.quote_name(meta.db_table)} ({columns}) {values} {conflict}{read_back}".rstrip()
+        returning, _params = ops.return_insert_columns(returned)
+        sql = f"INSERT INTO {ops.quote_name(meta.db_table)} ({columns}) {values} {conflict}{returning}"
         found = _statements[key] = (sql, [_converter(connection, f) for f in fields])
     return found
 
@@ -192,66 +190,6 @@ def _params(connection, model, converters, objs, send_save_signals) -> list:
             else:
                 append(field.get_db_prep_save(value, connection))
     return params
-
-
-_later: ContextVar[list | None] = ContextVar("yiwang_writes_later", default=None)
-
-
-@contextmanager
-def writes_in_one_round_trip():
-    """Send the statements given to `write_later` and `insert_later` inside the block together when it ends
-    without an error: as one execute on PostgreSQL ("INSERT ...; INSERT ..."; client-side binding, Django's
-    default, allows it), one by one elsewhere. Each statement spared saved ~70 us of app CPU and ~55 us of
-    PostgreSQL's (replaying an intake's audit and refresh-queue INSERTs). For append-only rows nobody reads
-    before the block ends (audit events, a refresh queue): until then they are not in the database. Keep the
-    block inside one transaction and without savepoints rolled back within it (the statements would be sent
-    after the rollback). An inner block leaves its statements to the outer one."""
-    if _later.get() is not None:
-        yield
-        return
-    pending: list = []
-    token = _later.set(pending)
-    try:
-        yield
-    finally:
-        _later.reset(token)
-    if pending:
-        _send(pending)
-
-
-def write_later(sql: str, params: list) -> None:
-    """Execute a statement whose result nobody reads: now, or with the others when the enclosing
-    `writes_in_one_round_trip` block ends."""
-    pending = _later.get()
-    if pending is None:
-        _send([(sql, params)])
-    else:
-        pending.append((sql, params))
-
-
-def insert_later(objs: list[Model]) -> None:
-    """Write new instances of one model as insert_new does, without reading their keys back (write_later): the
-    instances stay unsaved. For append-only rows whose objects the caller drops (audit events)."""
-    if not objs:
-        return
-    connection = connections[DEFAULT_DB_ALIAS]
-    model = type(objs[0])
-    if model._meta.parents:
-        model._default_manager.bulk_create(objs)
-        return
-    sql, converters = _statement(connection, model, len(objs), returning=False)
-    write_later(sql, _params(connection, model, converters, objs, False))
-
-
-def _send(pending: list) -> None:
-    connection = connections[DEFAULT_DB_ALIAS]
-    with connection.cursor() as cursor:
-        if (len(pending) > 1 and connection.vendor == "postgresql"
-                and not connection.settings_dict["OPTIONS"].get("server_side_binding")):
-            cursor.execute(";\n".join(sql for sql, _ in pending), [p for _, params in pending for p in params])
-        else:
-            for sql, params in pending:
-                cursor.execute(sql, params)
 
 
 def _saved(connection, obj, key, send_save_signals) -> None:

@@ -49,32 +49,3 @@ def test_psycopg_keeps_the_template_of_a_query_with_many_parameters():
             with connection.cursor() as cursor:
                 cursor.execute(sql, [first] + list(range(119)))
                 assert cursor.fetchone()[:2] == (first, 0)
-
-
-def test_writes_later_go_together_when_the_block_ends():
-    from yiwang.core.inserts import insert_later, write_later, writes_in_one_round_trip
-
-    table = connection.ops.quote_name(Group._meta.db_table)
-    with CaptureQueriesContext(connection) as queries:
-        with writes_in_one_round_trip():
-            with writes_in_one_round_trip():  # an inner block leaves its statements to the outer one
-                insert_later([Group(name="a1"), Group(name="a2")])
-            write_later(f"INSERT INTO {table} (name) VALUES (%s)", ["b"])
-            insert_later([Group(name="c")])
-            assert not Group.objects.exists() and len(queries.captured_queries) == 1
-    sent = queries.captured_queries[1:]
-    assert len(sent) == (1 if connection.vendor == "postgresql" else 3)
-    assert sorted(Group.objects.values_list("name", flat=True)) == ["a1", "a2", "b", "c"]
-
-
-def test_nothing_is_written_later_when_the_block_fails_and_everything_at_once_outside_one():
-    from yiwang.core.inserts import insert_later, writes_in_one_round_trip
-
-    with pytest.raises(RuntimeError):
-        with writes_in_one_round_trip():
-            insert_later([Group(name="lost")])
-            raise RuntimeError
-    assert not Group.objects.exists()
-    rows = [Group(name="now")]
-    insert_later(rows)
-    assert list(Group.objects.values_list("name", flat=True)) == ["now"] and rows[0].pk is None
