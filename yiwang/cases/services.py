@@ -301,8 +301,11 @@ class _Outbox:
     with one INSERT each. Intake with its automatic acceptance and dispatch makes three steps, and
     writing them move by move (case, step, audit, notices, again and again) was most of its cost."""
 
-    def __init__(self, case: Case, followers: list[CaseFollower] | None = None):
+    def __init__(self, case: Case, followers: list[CaseFollower] | None = None, *, requester=None):
         self.case = case
+        # Who asked for these steps sees their outcome on screen: nothing of them is sent to that person.
+        self.requester_id = requester.pk if requester is not None and getattr(requester, "is_authenticated",
+                                                                                 False) else None
         self.new_followers = followers or []
         self._followers = followers
         self._before = _column_values(case) if case.pk else None
@@ -342,7 +345,8 @@ class _Outbox:
 
 def _step_notices(case: Case, step: CaseStep, outbox: _Outbox) -> list[dict]:
     """Tell followers of public steps, handlers of dispatch and supervision, centres of escalation (the
-    department, level and state as the step recorded them)."""
+    department, level and state as the step recorded them); never the person whose request made the step
+    (a grid worker's report, accepted and dispatched at once, would otherwise fill their own inbox)."""
     link = f"/cases/{case.pk}/"
     title = _("%(category)s (%(code)s): %(action)s") % {"category": case.category.name, "code": case.tracking_code,
                                                          "action": Action(step.action).label}
@@ -374,7 +378,7 @@ def _step_notices(case: Case, step: CaseStep, outbox: _Outbox) -> list[dict]:
         user_ids += RECIPIENTS.get().grid_workers_at.get(case.area_path, ())
     notices += [{"user_id": user_id, "kind": f"cases.{step.action}", "title": title, "body": step.comment,
                  "link": link, "dedupe_key": f"case:{case.pk}:step:{step.pk}:u{user_id}"} for user_id in user_ids]
-    return notices
+    return [notice for notice in notices if notice.get("user_id") is None or notice["user_id"] != outbox.requester_id]
 
 
 # -- phone verification (public intake) -----------------------------------------------------------
@@ -557,7 +561,7 @@ def case_create(*, actor, channel: str, category, lon, lat, description: str, ph
     followers = [CaseFollower(case=case, user=actor)] if authenticated else []
     if case.reporter_phone_hash:
         followers.append(CaseFollower(case=case, **personal.sealed_phone(case, "reporter_phone")))
-    outbox = _Outbox(case, followers)
+    outbox = _Outbox(case, followers, requester=actor)
     outbox.pending.append(_Pending(_record_step(case, action=Action.CREATE, from_state="", actor=actor, now=now,
                                                 data={"channel": channel}), processed, actor,
                                    {"category": category.code, "channel": channel, "grid": grid.path}, ""))
@@ -657,7 +661,7 @@ def case_act(*, actor, case: Case, action: str, expected_version: int | None, co
                                               % {"action": Action(action).label, "state": locked.get_state_display()}]})
         if not system and not actor_can(actor, locked, transition.capability, tracking_code=tracking_code):
             raise PermissionDenied(_("This step is not yours to take on this case."))
-        outbox = _Outbox(locked)
+        outbox = _Outbox(locked, requester=None if system else actor)
         locked = _move(locked, transition, actor=actor, system=system, now=now, outbox=outbox, comment=comment,
                        reason_code=reason_code, department=department, mark=mark, days=days, rating=rating,
                        merged_into=merged_into, responsible=responsible, processed=processed,
