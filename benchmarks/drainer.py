@@ -31,6 +31,7 @@ def main() -> int:
         close_old_connections()
         if time.monotonic() - started > interval:
             print(f"drainer: a drain took {time.monotonic() - started:.1f} s", file=sys.stderr)
+    keys += rollup_drain()  # what was queued since the last drain, as beat's next run would take it
     print(f"drainer: {drains} drains, {keys} (grid, day) keys refreshed", file=sys.stderr)
     return 0
 
