@@ -206,7 +206,7 @@ YIWANG_HEARTBEAT_SECONDS = int(os.environ.get("YIWANG_HEARTBEAT_SECONDS", "60"))
 # (grid, day) in the step's transaction, and the periodic drain (every ROLLUP_DRAIN_SECONDS, on a Celery
 # worker) recounts each queued key once, however many reports it received. Production, with a broker, queues.
 YIWANG_ROLLUPS = os.environ.get("YIWANG_ROLLUPS") or ("queued" if CELERY_BROKER_URL else "immediate")
-YIWANG_ROLLUP_DRAIN_SECONDS = int(os.environ.get("YIWANG_ROLLUP_DRAIN_SECONDS", "3"))
+YIWANG_ROLLUP_DRAIN_SECONDS = int(os.environ.get("YIWANG_ROLLUP_DRAIN_SECONDS", "5"))
 if YIWANG_ROLLUPS not in ("queued", "immediate"):
     raise ImproperlyConfigured(f"YIWANG_ROLLUPS must be 'queued' or 'immediate', not {YIWANG_ROLLUPS!r}")
 # Each app appends its periodic tasks in its AppConfig (see yiwang.core.periodic).
