@@ -20,6 +20,7 @@ with "1 working day" is due at 10:00 on the next working day.
 import logging
 import uuid
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -97,17 +98,27 @@ def calendar_warnings(today: date | None = None) -> list[str]:
     return messages
 
 
+@lru_cache(maxsize=8192)
+def _library_says(day: date) -> bool | None:
+    """chinesecalendar's answer for `day`, None when it has no data for the year. Its data is fixed for the
+    installed version, so the answer is kept per process (every deadline walks a few days through it)."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return None
+
+
 def is_working_day(day: date) -> bool:
     override = _day_overrides().get(day)
     if override is not None:
         return override
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        if day.year not in _warned_years:
-            _warned_years.add(day.year)
-            logger.warning("chinesecalendar has no data for %s; counting weekends only", day.year)
-        return day.weekday() < 5
+    answer = _library_says(day)
+    if answer is not None:
+        return answer
+    if day.year not in _warned_years:
+        _warned_years.add(day.year)
+        logger.warning("chinesecalendar has no data for %s; counting weekends only", day.year)
+    return day.weekday() < 5
 
 
 def add_working_hours(start: datetime, hours: float) -> datetime:
