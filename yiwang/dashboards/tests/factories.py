@@ -36,3 +36,18 @@ def full_loop(world, cats, *, at=T0, rating=3, late=False, where=(BIN_LON, BIN_L
     if rating:
         case = act(case, reporter or p.grid_worker, Action.RATE, back + timedelta(hours=1), rating=rating)
     return case
+
+
+def every_kind_of_report(world, cats):
+    """Five reports of every kind: dispatched by rule, another category, from the district centre in another
+    grid, from an administrator on another day in another community, and from a resident without an
+    account (phone-verified). Returns the first."""
+    p = world.people
+    first = report(world, cats, at=T0)
+    report(world, cats, at=T0 + timedelta(minutes=5), category=cats.noise)
+    report(world, cats, at=T0 + timedelta(minutes=10), where=GRID_A2, actor=p.dispatcher_district)
+    report(world, cats, at=T0 + timedelta(days=1), where=GRID_C1, actor=p.admin)
+    case_create(actor=None, channel=Channel.RESIDENT_WEB, category=cats.noise, lon=GRID_C1[0], lat=GRID_C1[1],
+                description="楼上夜间装修噪声", reporter_name="张三", reporter_phone="13800138000",
+                now=T0 + timedelta(hours=3))
+    return first

@@ -10,13 +10,12 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from yiwang.cases.models import Case, CaseStep, Channel
-from yiwang.cases.services import case_create
+from yiwang.cases.models import Case, CaseStep
 from yiwang.cases.workflow import Action, State
 from yiwang.dashboards.models import DailyRollup, DailyTotal, OpenCount, WorkerDaily
 from yiwang.dashboards.rollups import METRICS, RELEVANT_ACTIONS, WORKER_METRICS, _holds
 
-from .factories import GRID_A2, GRID_C1, T0, act, report
+from .factories import T0, act, every_kind_of_report, report
 from .test_rollups import _snapshot
 
 
@@ -58,13 +57,7 @@ def test_reports_counted_in_their_transaction_equal_a_rebuild(world, cats, djang
     monkeypatch.setattr(rollups, "rollup_refresh", lambda *a: (calls.append(a), real(*a)))
     p = world.people
     with django_capture_on_commit_callbacks(execute=True):
-        a = report(world, cats, at=T0)
-        report(world, cats, at=T0 + timedelta(minutes=5), category=cats.noise)
-        report(world, cats, at=T0 + timedelta(minutes=10), where=GRID_A2, actor=p.dispatcher_district)
-        report(world, cats, at=T0 + timedelta(days=1), where=GRID_C1, actor=p.admin)
-        case_create(actor=None, channel=Channel.RESIDENT_WEB, category=cats.noise, lon=GRID_C1[0], lat=GRID_C1[1],
-                    description="楼上夜间装修噪声", reporter_name="张三", reporter_phone="13800138000",
-                    now=T0 + timedelta(hours=3))
+        a = every_kind_of_report(world, cats)
     assert calls == []  # none of these recounted anything
     with django_capture_on_commit_callbacks(execute=True):
         report(world, cats, at=T0 + timedelta(hours=4), resolve_on_spot=True, comment="当场处理")

@@ -10,15 +10,14 @@ from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from yiwang.cases.models import Case, Channel
-from yiwang.cases.services import case_create
+from yiwang.cases.models import Case
 from yiwang.cases.tests.factories import jpeg
 from yiwang.cases.workflow import Action
 from yiwang.dashboards import rollups
 from yiwang.dashboards.models import DailyRollup, DailyTotal, OpenCount, RollupPending, WorkerDaily
 from yiwang.dashboards.rollups import pending_warnings, rollup_drain
 
-from .factories import GRID_A2, GRID_C1, T0, act, full_loop, report
+from .factories import GRID_C1, T0, act, every_kind_of_report, full_loop, report
 from .test_intake_counting import _rebuilt
 from .test_rollups import _snapshot
 
@@ -39,13 +38,7 @@ def test_reports_and_moves_wait_in_the_queue_then_the_drain_equals_a_rebuild(wor
     monkeypatch.setattr(rollups, "rollup_refresh", lambda *a: (refreshed.append(a), real(*a)))
     monkeypatch.setattr(rollups, "rollup_refresh_many", lambda keys: (refreshed.extend(keys), real_many(keys)))
     with django_capture_on_commit_callbacks(execute=True):
-        a = report(world, cats, at=T0)
-        report(world, cats, at=T0 + timedelta(minutes=5), category=cats.noise)
-        report(world, cats, at=T0 + timedelta(minutes=10), where=GRID_A2, actor=p.dispatcher_district)
-        report(world, cats, at=T0 + timedelta(days=1), where=GRID_C1, actor=p.admin)
-        case_create(actor=None, channel=Channel.RESIDENT_WEB, category=cats.noise, lon=GRID_C1[0], lat=GRID_C1[1],
-                    description="楼上夜间装修噪声", reporter_name="张三", reporter_phone="13800138000",
-                    now=T0 + timedelta(hours=3))
+        a = every_kind_of_report(world, cats)
         report(world, cats, at=T0 + timedelta(hours=4), resolve_on_spot=True, comment="当场处理")
         a = act(a, p.handler, Action.SIGN_FOR, T0 + timedelta(minutes=30))
         act(a, p.handler, Action.REPORT_BACK, T0 + timedelta(hours=1), comment="已清运")
