@@ -27,6 +27,18 @@ def default_workers() -> int:
     return int(os.environ.get("BENCH_GUNICORN_WORKERS") or 2 * (os.cpu_count() or 1) + 1)
 
 
+def _terminate(process: subprocess.Popen | None, timeout: float) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within `timeout` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class Server:
     def __init__(self, env: dict, workers: int | None = None, log_path: Path | None = None):
         self.env = env
@@ -81,20 +93,8 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
-        if self.drainer and self.drainer.poll() is None:
-            self.drainer.terminate()
-            try:
-                self.drainer.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.drainer.kill()
-                self.drainer.wait()
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        _terminate(self.drainer, timeout=60)  # it finishes the drain under way, then drains once more
+        _terminate(self.process, timeout=15)
         if getattr(self, "_log", None):
             self._log.close()
 

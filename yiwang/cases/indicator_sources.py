@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from yiwang.core.scoping import scope_prefixes
+
 from . import selectors
 from .permissions import VIEW_INDICATORS
 
@@ -67,14 +69,6 @@ def _local_day(moment: datetime) -> date | None:
     return local.date() if local.time() == time.min else None
 
 
-def _root_paths(paths) -> list[str]:
-    kept: list[str] = []
-    for path in sorted(set(paths), key=len):
-        if not any(path.startswith(k) for k in kept):
-            kept.append(path)
-    return sorted(kept)
-
-
 def _paths(actor, area) -> tuple[str, ...] | None | bool:
     """The area subtrees the actor may count within `area` (None: every area; empty: none of `area`;
     False: the actor may count nothing anywhere)."""
@@ -83,7 +77,7 @@ def _paths(actor, area) -> tuple[str, ...] | None | bool:
     scope = actor.scope_paths(VIEW_INDICATORS)
     if scope is None:
         return None if area is None else (area.path,)
-    roots = _root_paths(scope)
+    roots = sorted(scope_prefixes(scope))
     if area is None:
         return tuple(roots) or False
     if any(area.path.startswith(root) for root in roots):

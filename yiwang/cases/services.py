@@ -17,7 +17,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
 from django.db.models.signals import post_save
 from django.utils import timezone
@@ -28,7 +28,7 @@ from yiwang.audit.services import audit_event, audit_record_many
 from yiwang.core import pii
 from yiwang.core.inserts import insert_new
 from yiwang.core.prepared import PreparedQuery, instance_from_row
-from yiwang.core.refcache import RefCache
+from yiwang.core.refcache import RefCache, count_and_last_change
 from yiwang.geography.models import Area, AreaLevel, Building
 from yiwang.geography.spatial import grid_id_for_point, grid_memo
 from yiwang.notifications.services import notify_many, notify_transient
@@ -130,19 +130,10 @@ def _recipients_load() -> _Recipients:
     return _Recipients(freeze["dispatcher"], freeze["grid_worker"], freeze["handler"])
 
 
-def _recipients_signature() -> tuple:
-    """Count and last change of the memberships and of the areas (their paths)."""
-    membership, area = (connection.ops.quote_name(m._meta.db_table) for m in (Membership, Area))
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT (SELECT COUNT(*) FROM {membership}), (SELECT MAX(updated_at) FROM {membership}), "
-                       f"(SELECT MAX(updated_at) FROM {area})")
-        return tuple(cursor.fetchone())
-
-
 # Every move notifies someone: who holds which role where is read from here, not once per step. A
 # membership granted, ended or moved counts at once in this process, within two seconds in the others.
-RECIPIENTS = RefCache("cases.recipients", _recipients_load, _recipients_signature, recheck_seconds=2.0,
-                      watch=(Membership, Area))
+RECIPIENTS = RefCache("cases.recipients", _recipients_load, lambda: count_and_last_change(Membership, Area),
+                      recheck_seconds=2.0, watch=(Membership, Area))
 
 
 # The grid a point falls in, without its boundary (a polygon of hundreds of points, parsed for nothing).
@@ -186,22 +177,11 @@ def _reference_load() -> _Reference:
     return _Reference({row["code"]: row for row in rows}, by_pk, rules_above, rule_rows, departments)
 
 
-def _reference_signature() -> tuple:
-    """Count and last change of the categories, of the rules, of the rules' areas (their paths) and of the
-    departments."""
-    category, rule, area, department = (connection.ops.quote_name(m._meta.db_table)
-                                        for m in (Category, DispatchRule, Area, Department))
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT (SELECT COUNT(*) FROM {category}), (SELECT MAX(updated_at) FROM {category}), "
-                       f"(SELECT COUNT(*) FROM {rule}), (SELECT MAX(updated_at) FROM {rule}), "
-                       f"(SELECT MAX(a.updated_at) FROM {rule} r JOIN {area} a ON a.id = r.area_id), "
-                       f"(SELECT COUNT(*) FROM {department}), (SELECT MAX(updated_at) FROM {department})")
-        return tuple(cursor.fetchone())
-
-
 # An administrator's change counts at once in this process, within two seconds in the others.
-REFERENCE = RefCache("cases.reference", _reference_load, _reference_signature, recheck_seconds=2.0,
-                     watch=(Category, DispatchRule, Area, Department))
+# (Any area's change counts, not only the rules' areas: areas change rarely, and a reload is cheap.)
+REFERENCE = RefCache("cases.reference", _reference_load,
+                     lambda: count_and_last_change(Category, DispatchRule, Department, Area),
+                     recheck_seconds=2.0, watch=(Category, DispatchRule, Area, Department))
 
 
 def _category_from_row(row: dict) -> Category:

@@ -119,54 +119,42 @@ def insert_new(objs: list[Model], *, send_save_signals: bool = False,
     only the inserted rows are returned. The values must differ within `objs`."""
     if not objs:
         return objs
-    if skip_conflicts_on is not None:
-        return _insert_new_skipping_conflicts(objs, skip_conflicts_on, send_save_signals)
     # The connection itself, not django.db.connection: every attribute read through that proxy looks the
     # connection up again, and the fields read a few for each value.
     connection = connections[DEFAULT_DB_ALIAS]
     model = type(objs[0])
     meta = model._meta
+    conflict = None
+    if skip_conflicts_on is not None:
+        conflict = meta.get_field(skip_conflicts_on)
+        if not conflict.unique:
+            raise ValueError(f"{meta.label}.{skip_conflicts_on} is not unique")
+        if len({getattr(obj, conflict.attname) for obj in objs}) != len(objs):
+            raise ValueError(f"insert_new: a repeated {skip_conflicts_on} among the rows")
     if (not connection.features.can_return_rows_from_bulk_insert or meta.parents
             or meta.db_returning_fields != [meta.pk]):  # not worth a second path: the ORM's own
+        if conflict is not None:
+            raise NotImplementedError(f"insert_new(skip_conflicts_on=...) on {connection.vendor}")
         if send_save_signals:
             for obj in objs:
                 obj.save(force_insert=True)
         else:
             model._default_manager.bulk_create(objs)
         return objs
-    sql, converters = _statement(connection, model, len(objs))
+    sql, converters = _statement(connection, model, len(objs), conflict)
     params = _params(connection, model, converters, objs, send_save_signals)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        keys = cursor.fetchall()
-    for obj, (key,) in zip(objs, keys, strict=True):
-        _saved(connection, obj, key, send_save_signals)
-    return objs
-
-
-def _insert_new_skipping_conflicts(objs: list[Model], field_name: str, send_save_signals: bool) -> list[Model]:
-    connection = connections[DEFAULT_DB_ALIAS]
-    model = type(objs[0])
-    meta = model._meta
-    field = meta.get_field(field_name)
-    if not field.unique:
-        raise ValueError(f"{meta.label}.{field_name} is not unique")
-    by_value = {getattr(obj, field.attname): obj for obj in objs}
-    if len(by_value) != len(objs):
-        raise ValueError(f"insert_new: a repeated {field_name} among the rows")
-    if (not connection.features.can_return_rows_from_bulk_insert or meta.parents
-            or meta.db_returning_fields != [meta.pk]):
-        raise NotImplementedError(f"insert_new(skip_conflicts_on=...) on {connection.vendor}")
-    sql, converters = _statement(connection, model, len(objs), field)
-    params = _params(connection, model, converters, objs, send_save_signals)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        inserted = cursor.fetchall()
+        returned = cursor.fetchall()
+    if conflict is None:
+        for obj, (key,) in zip(objs, returned, strict=True):
+            _saved(connection, obj, key, send_save_signals)
+        return objs
     # The rows that were inserted, in the order given (RETURNING says nothing of the skipped ones).
-    keys = {field.to_python(value): key for key, value in inserted}
+    keys = {conflict.to_python(value): key for key, value in returned}
     saved = []
     for obj in objs:
-        key = keys.get(getattr(obj, field.attname))
+        key = keys.get(getattr(obj, conflict.attname))
         if key is not None:
             _saved(connection, obj, key, send_save_signals)
             saved.append(obj)

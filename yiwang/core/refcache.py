@@ -20,7 +20,7 @@ from collections.abc import Callable, Hashable
 from time import monotonic
 from typing import Generic, TypeVar
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 
 T = TypeVar("T")
@@ -83,3 +83,15 @@ class RefCache(Generic[T]):
 def forget_all() -> None:
     for cache in list(_caches):
         cache._drop()
+
+
+def count_and_last_change(*models) -> tuple:
+    """A signature for reference data read from these models: each one's row count and latest `updated_at`
+    (an insert or delete changes the count, an update the time), read with one query."""
+    parts = []
+    for model in models:
+        table = connection.ops.quote_name(model._meta.db_table)
+        parts += [f"(SELECT COUNT(*) FROM {table})", f"(SELECT MAX(updated_at) FROM {table})"]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}")
+        return tuple(cursor.fetchone())

@@ -18,11 +18,10 @@ from yiwang.cases.indicator_sources import CounterQuery
 from yiwang.cases.selectors import ROW_COUNTERS, STEP_COUNTERS
 
 from .models import DailyRollup, DailyTotal
-from .rollups import LEVEL_LENGTHS, LOCAL, METRICS
+from .rollups import COLUMN_OF, LEVEL_LENGTHS, LOCAL, METRICS
 
 # Counter of indicators_for -> rollup column (the same step filter, checked here).
-COLUMN = {name: {"received": "intake", "responded_on_time": "responded", "rework": "reworked"}.get(name, name)
-          for name in ROW_COUNTERS}
+COLUMN = {name: COLUMN_OF.get(name, name) for name in ROW_COUNTERS}
 assert all(METRICS[column] is STEP_COUNTERS[name] for name, column in COLUMN.items())
 LEVEL_OF_LENGTH = {length: level for level, length in LEVEL_LENGTHS}
 

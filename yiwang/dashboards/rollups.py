@@ -44,8 +44,8 @@ LEVEL_LENGTHS = ((1, 6), (2, 9), (3, 12), (4, 15))
 
 # Step filters of each counter: the case loop's own (yiwang.cases.selectors.STEP_COUNTERS), under the
 # rollup tables' column names, counted as distinct cases per (grid, category, department, day).
-_COLUMN_OF = {"received": "intake", "responded_on_time": "responded", "rework": "reworked"}
-METRICS: dict[str, Q] = {_COLUMN_OF.get(name, name): q for name, q in STEP_COUNTERS.items()}
+COLUMN_OF = {"received": "intake", "responded_on_time": "responded", "rework": "reworked"}
+METRICS: dict[str, Q] = {COLUMN_OF.get(name, name): q for name, q in STEP_COUNTERS.items()}
 assert set(METRICS) == set(COUNTERS)
 RELEVANT_ACTIONS = [Action.CREATE, Action.ACCEPT, Action.REJECT, Action.RESOLVE_ON_SPOT, Action.DISPATCH,
                     Action.REPORT_BACK, Action.VERIFY_FAIL, Action.REOPEN, Action.CLOSE, Action.RATE]
@@ -167,19 +167,26 @@ def _execute(sql: str, params: list) -> None:
         cursor.execute(sql, params)
 
 
-def _add(table: str, key_cols: list[str], value_cols: list[str], rows: list[tuple]) -> None:
-    """Add the value columns of `rows` to the matching rows (creating them): one atomic upsert.
-    Rows go in key order, so two refreshes touching the same rows lock them in the same order."""
-    if not rows:
-        return
+def _add(table: str, key_cols: list[str], value_cols: list[str], rows: list[tuple], chunk: int = 200) -> None:
+    """Add the value columns of `rows` to the matching rows (creating them): atomic upserts of `chunk`
+    rows. Rows go in key order, so two refreshes touching the same rows lock them in the same order."""
     qn = connection.ops.quote_name
     cols = key_cols + value_cols
     placeholders = "(" + ", ".join(["%s"] * len(cols)) + ")"
     updates = ", ".join(f"{qn(c)} = {qn(table)}.{qn(c)} + EXCLUDED.{qn(c)}" for c in value_cols)
-    sql = (f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in cols)}) VALUES "
-           + ", ".join([placeholders] * len(rows))
-           + f" ON CONFLICT ({', '.join(qn(c) for c in key_cols if c != 'level')}) DO UPDATE SET {updates}")
-    _execute(sql, [value for row in sorted(rows) for value in row])
+    rows = sorted(rows)
+    for start in range(0, len(rows), chunk):
+        part = rows[start:start + chunk]
+        sql = (f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in cols)}) VALUES "
+               + ", ".join([placeholders] * len(part))
+               + f" ON CONFLICT ({', '.join(qn(c) for c in key_cols if c != 'level')}) DO UPDATE SET {updates}")
+        _execute(sql, [value for row in part for value in row])
+
+
+def _keys_in(pairs: list[tuple]) -> tuple[str, list]:
+    """`(area_path, day) IN (...)` for these (path, database day) pairs, and its parameters."""
+    return (f"(area_path, day) IN ({', '.join(['(%s, %s)'] * len(pairs))})",
+            [value for pair in pairs for value in pair])
 
 
 def _diff(old: dict, new: dict) -> dict:
@@ -254,34 +261,39 @@ def rollup_refresh_many(keys: list[tuple[str, dt.date]]) -> None:
     keys = sorted(set(keys))
     if not keys:
         return
+    with transaction.atomic():
+        _lock_keys(keys)
+        _refresh_locked(keys)
+
+
+def _refresh_locked(keys: list[tuple[str, dt.date]]) -> None:
+    """rollup_refresh_many's work, in a transaction that already holds the keys' locks (sorted keys)."""
     grids = sorted({grid for grid, _day in keys})
     by_day = defaultdict(list)
     for grid, day in keys:
         by_day[day].append(grid)
     old_day, new_day, workers = defaultdict(dict), defaultdict(dict), defaultdict(dict)
-    with transaction.atomic():
-        _lock_keys(keys)
-        for day, paths in by_day.items():
-            start, end = day_bounds(day)
-            for row in DailyRollup.objects.filter(day=day, area_path__in=paths).values(
-                    "area_path", "category_id", "department_id", *COUNTERS):
-                old_day[(row["area_path"], day)][(row["category_id"], row["department_id"])] = {
-                    c: row[c] for c in COUNTERS}
-            steps = CaseStep.objects.filter(area_path__in=paths, at__gte=start, at__lt=end)
-            for (path, cat, dept), counts in count_steps(steps, ["area_path", "case__category_id",
-                                                                 "department_id"]).items():
-                new_day[(path, day)][(cat, dept or 0)] = counts
-            for row in (steps.filter(actor__isnull=False, action__in=WORKER_ACTIONS).values("area_path", "actor_id")
-                        .annotate(**{name: Count("id", filter=q) for name, q in WORKER_METRICS.items()})):
-                workers[(row["area_path"], day)][row["actor_id"]] = {k: row[k] for k in WORKER_METRICS}
-        old_open, new_open = defaultdict(dict), defaultdict(dict)
-        for row in OpenCount.objects.filter(area_path__in=grids).values("area_path", *OPEN_KEY, "n"):
-            old_open[row["area_path"]][_open_key(row)] = row["n"]
-        for row in (Case.objects.filter(area_path__in=grids, state__in=[s.value for s in OPEN_STATES])
-                    .values("area_path", *OPEN_KEY).annotate(n=Count("id"))):
-            new_open[row["area_path"]][_open_key(row)] = row["n"]
-        _write_differences(keys, old_day=old_day, new_day=new_day, workers=workers, old_open=old_open,
-                           new_open=new_open)
+    for day, paths in by_day.items():
+        start, end = day_bounds(day)
+        for row in DailyRollup.objects.filter(day=day, area_path__in=paths).values(
+                "area_path", "category_id", "department_id", *COUNTERS):
+            old_day[(row["area_path"], day)][(row["category_id"], row["department_id"])] = {
+                c: row[c] for c in COUNTERS}
+        steps = CaseStep.objects.filter(area_path__in=paths, at__gte=start, at__lt=end)
+        for (path, cat, dept), counts in count_steps(steps, ["area_path", "case__category_id",
+                                                             "department_id"]).items():
+            new_day[(path, day)][(cat, dept or 0)] = counts
+        for row in (steps.filter(actor__isnull=False, action__in=WORKER_ACTIONS).values("area_path", "actor_id")
+                    .annotate(**{name: Count("id", filter=q) for name, q in WORKER_METRICS.items()})):
+            workers[(row["area_path"], day)][row["actor_id"]] = {k: row[k] for k in WORKER_METRICS}
+    old_open, new_open = defaultdict(dict), defaultdict(dict)
+    for row in OpenCount.objects.filter(area_path__in=grids).values("area_path", *OPEN_KEY, "n"):
+        old_open[row["area_path"]][_open_key(row)] = row["n"]
+    for row in (Case.objects.filter(area_path__in=grids, state__in=[s.value for s in OPEN_STATES])
+                .values("area_path", *OPEN_KEY).annotate(n=Count("id"))):
+        new_open[row["area_path"]][_open_key(row)] = row["n"]
+    _write_differences(keys, old_day=old_day, new_day=new_day, workers=workers, old_open=old_open,
+                       new_open=new_open)
 
 
 def _summed(rows: list[tuple], key_length: int) -> list[tuple]:
@@ -319,32 +331,21 @@ def _write_differences(keys: list[tuple[str, dt.date]], *, old_day: dict, new_da
         if set(old) - set(new):
             emptied_grids.append(grid)
     # The grids' own rows first; the rows shared with other grids (community and above) last, so their
-    # row locks are held for as short a time as possible.
-    for start in range(0, len(keys), 200):
-        chunk = keys[start:start + 200]
-        pairs = ", ".join(["(%s, %s)"] * len(chunk))
-        _execute(f"DELETE FROM {qn(WorkerDaily._meta.db_table)} WHERE (area_path, day) IN ({pairs})",
-                 [value for grid, day in chunk for value in (grid, db_days[day])])
+    # row locks are held for as short a time as possible. (At most 200 keys: rollup_drain's chunks.)
+    where, params = _keys_in([(grid, db_days[day]) for grid, day in keys])
+    _execute(f"DELETE FROM {qn(WorkerDaily._meta.db_table)} WHERE {where}", params)
     _add(WorkerDaily._meta.db_table, ["user_id", "area_path", "day"], list(WORKER_METRICS),
          [(user_id, grid, db_days[day]) + tuple(counts[k] for k in WORKER_METRICS)
           for (grid, day) in keys for user_id, counts in workers.get((grid, day), {}).items()])
-    rollup_rows = _summed(rollup_rows, 5)
-    for start in range(0, len(rollup_rows), 200):
-        _add(DailyRollup._meta.db_table, ["area_path", "level", "day", "category_id", "department_id"],
-             list(COUNTERS), rollup_rows[start:start + 200])
-    total_rows = _summed(total_rows, 3)
-    for start in range(0, len(total_rows), 200):
-        _add(DailyTotal._meta.db_table, ["area_path", "level", "day"], list(COUNTERS), total_rows[start:start + 200])
-    open_rows = _summed(open_rows, 7)
-    for start in range(0, len(open_rows), 200):
-        _add(OpenCount._meta.db_table, ["area_path", "level", *OPEN_KEY], ["n"], open_rows[start:start + 200])
+    _add(DailyRollup._meta.db_table, ["area_path", "level", "day", "category_id", "department_id"],
+         list(COUNTERS), _summed(rollup_rows, 5))
+    _add(DailyTotal._meta.db_table, ["area_path", "level", "day"], list(COUNTERS), _summed(total_rows, 3))
+    _add(OpenCount._meta.db_table, ["area_path", "level", *OPEN_KEY], ["n"], _summed(open_rows, 7))
     # Grid rows whose key is gone are zero now: drop them.
-    zero = " AND ".join(f"{qn(c)} = 0" for c in COUNTERS)
-    for start in range(0, len(emptied_days), 200):
-        chunk = emptied_days[start:start + 200]
-        pairs = ", ".join(["(%s, %s)"] * len(chunk))
-        _execute(f"DELETE FROM {qn(DailyRollup._meta.db_table)} WHERE (area_path, day) IN ({pairs}) AND {zero}",
-                 [value for pair in chunk for value in pair])
+    if emptied_days:
+        where, params = _keys_in(emptied_days)
+        zero = " AND ".join(f"{qn(c)} = 0" for c in COUNTERS)
+        _execute(f"DELETE FROM {qn(DailyRollup._meta.db_table)} WHERE {where} AND {zero}", params)
     if emptied_grids:
         marks = ", ".join(["%s"] * len(emptied_grids))
         _execute(f"DELETE FROM {qn(OpenCount._meta.db_table)} WHERE area_path IN ({marks}) AND n = 0", emptied_grids)
@@ -375,15 +376,15 @@ def rollup_drain(limit: int = 2000, chunk: int = 200) -> int:
     done = 0
     for start in range(0, len(keys), chunk):
         part = keys[start:start + chunk]
-        pairs = ", ".join(["(%s, %s)"] * len(part))
+        where, params = _keys_in([(grid, day_value(day, connection)) for grid, day in part])
         with transaction.atomic():
             _lock_keys(part)
             with connection.cursor() as cursor:
-                cursor.execute(f"DELETE FROM {table} WHERE (area_path, day) IN ({pairs}) RETURNING area_path, day",
-                               [value for grid, day in part for value in (grid, day_value(day, connection))])
+                cursor.execute(f"DELETE FROM {table} WHERE {where} RETURNING area_path, day", params)
                 taken = {(grid, day if isinstance(day, dt.date) else dt.date.fromisoformat(day))
                          for grid, day in cursor.fetchall()}
-            rollup_refresh_many(sorted(taken))
+            if taken:
+                _refresh_locked(sorted(taken))
         done += len(taken)
     return done
 

@@ -22,6 +22,7 @@ from yiwang.cases.models import Case, Category
 from yiwang.cases.selectors import case_list_visible_to
 from yiwang.cases.workflow import OPEN_STATES
 from yiwang.core.prepared import PreparedQuery
+from yiwang.core.scoping import scope_prefixes
 from yiwang.geography.models import Area, AreaLevel
 
 from .grading import grade, grading, score
@@ -34,14 +35,6 @@ LEVEL_NAMES = {1: "district", 2: "subdistrict", 3: "community", 4: "grid"}
 
 
 # -- area and period ---------------------------------------------------------------------------
-def _root_paths(paths: list[str]) -> list[str]:
-    kept = []
-    for path in sorted(set(paths), key=len):
-        if not any(path.startswith(k) for k in kept):
-            kept.append(path)
-    return kept
-
-
 def _own_areas(actor) -> dict[str, Area]:
     """The areas of the viewer's memberships that grant the dashboards, by path. They were loaded with the
     memberships that scope every request, so asking for one of them (the usual case: a dispatcher's own
@@ -58,7 +51,7 @@ def dashboard_roots(actor) -> list[Area]:
     if not paths:
         return []
     own = _own_areas(actor)
-    return [own[path] for path in sorted(_root_paths(paths))]
+    return [own[path] for path in sorted(scope_prefixes(paths))]
 
 
 def dashboard_area(actor, path: str | None = None) -> Area:

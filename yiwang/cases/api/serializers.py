@@ -62,31 +62,33 @@ class FieldsBuiltOnce:
 
     @cached_property
     def fields(self):
-        cls = type(self)
-        templates = cls.__dict__.get("_bound_fields_once")
-        if templates is None:
-            fields = BindingDict(self)
-            for name, field in super().get_fields().items():
-                fields[name] = field
-            templates = fields.fields
-            if any(isinstance(f, serializers.BaseSerializer) or isinstance(getattr(f, "child", None),
-                                                                           serializers.BaseSerializer)
-                   for f in templates.values()):
-                templates = False
-            else:
-                for field in templates.values():
-                    field.parent = None  # templates must not keep this instance alive
-                    _messages_in_each_language(field)
-            cls._bound_fields_once = templates
-            if templates is False:
-                return fields
-        if templates is False:
+        templates = self._field_templates()
+        if templates is None:  # a nested serializer: DRF's own fields, per instance
             return super().fields
         fields = BindingDict(self)
         own = fields.fields
         for name, template in templates.items():
             own[name] = _field_copy(template, self)
         return fields
+
+    def _field_templates(self) -> dict | None:
+        """The class's fields, built and bound once (by its first instance), unbound from it; None when one
+        of them is a serializer."""
+        cls = type(self)
+        if "_bound_fields_once" not in cls.__dict__:
+            built = BindingDict(self)
+            for name, field in super().get_fields().items():
+                built[name] = field
+            templates = built.fields
+            if any(isinstance(f, serializers.BaseSerializer)
+                   or isinstance(getattr(f, "child", None), serializers.BaseSerializer) for f in templates.values()):
+                templates = None
+            else:
+                for field in templates.values():
+                    field.parent = None  # templates must not keep this instance alive
+                    _messages_in_each_language(field)
+            cls._bound_fields_once = templates
+        return cls._bound_fields_once
 
     @property
     def _readable_fields(self):

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from yiwang.accounts.selectors import department_list_visible_to
-from yiwang.core.api import RememberedNegotiation, conflict_response
+from yiwang.core.api import conflict_response
 from yiwang.geography.models import Area
 
 from .. import indicator_sources, personal, selectors, services
@@ -45,7 +45,6 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     serializer_class = CaseOutput
     filterset_class = CaseFilterSet
     pagination_class = NewestFirst
-    content_negotiation_class = RememberedNegotiation
 
     def get_queryset(self):
         return selectors.case_list_visible_to(self.request.user).select_related("category", "grid", "department")

@@ -34,9 +34,9 @@ def test_reports_and_moves_wait_in_the_queue_then_the_drain_equals_a_rebuild(wor
                                                                               monkeypatch):
     p = world.people
     refreshed = []
-    real, real_many = rollups.rollup_refresh, rollups.rollup_refresh_many
+    real, real_many = rollups.rollup_refresh, rollups._refresh_locked
     monkeypatch.setattr(rollups, "rollup_refresh", lambda *a: (refreshed.append(a), real(*a)))
-    monkeypatch.setattr(rollups, "rollup_refresh_many", lambda keys: (refreshed.extend(keys), real_many(keys)))
+    monkeypatch.setattr(rollups, "_refresh_locked", lambda keys: (refreshed.extend(keys), real_many(keys)))
     with django_capture_on_commit_callbacks(execute=True):
         a = every_kind_of_report(world, cats)
         report(world, cats, at=T0 + timedelta(hours=4), resolve_on_spot=True, comment="当场处理")
