@@ -223,7 +223,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "yiwang.core.api.exception_handler",
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "yiwang.core.api.RememberedNegotiation",  # DRF's answers, kept
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "yiwang.core.negotiation.RememberedNegotiation",  # DRF's answers, kept
     "DEFAULT_VERSIONING_CLASS": None,
 }
 SPECTACULAR_SETTINGS = {

@@ -13,7 +13,7 @@ from rest_framework.renderers import (
 )
 from rest_framework.request import Request
 
-from yiwang.core.api import RememberedNegotiation
+from yiwang.core.negotiation import RememberedNegotiation
 
 ACCEPTS = [None, "", "*/*", "application/json", "application/json; indent=4", "text/html", "text/html, */*;q=0.1",
            "application/json, text/plain, */*", "text/*", "application/*;q=0.5, text/html",
@@ -94,3 +94,18 @@ def test_case_api_uses_it(world, api_for):
     assert api.get("/api/v1/cases/", HTTP_ACCEPT="application/json")["Content-Type"] == "application/json"
     assert api.get("/api/v1/cases/", HTTP_ACCEPT="text/html")["Content-Type"].startswith("text/html")
     assert api.get("/api/v1/cases/", HTTP_ACCEPT="image/png").status_code == 406
+
+
+def test_a_fresh_process_can_load_the_api_settings():
+    """DRF imports its default classes while rest_framework.views is being imported: a default class in a
+    module that imports rest_framework.views fails in a fresh process (`manage.py check`), whatever the
+    test process had imported first."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_test"}
+    done = subprocess.run([sys.executable, "manage.py", "check"], cwd=root, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
