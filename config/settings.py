@@ -116,6 +116,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Statements run through core.prepared.hot_cursor (the few on every request) are prepared once per
+    # connection; Django's own queries bind on the client and are never prepared. YIWANG_DB_PREPARE=0 for a
+    # transaction-mode pooler that does not support prepared statements.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        0 if os.environ.get("YIWANG_DB_PREPARE", "1") != "0" else None)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -18,7 +18,7 @@ _TOKEN_BY_DIGEST = PreparedQuery(
     lambda digest: ApiToken.objects.filter(digest=digest)
     .annotate(active_membership=FilteredRelation("user__memberships", condition=Q(user__memberships__active=True)))
     .order_by(f"{_MEMBERSHIP}id").values(*TOKEN_COLUMNS, *(_MEMBERSHIP + column for column in MEMBERSHIP_COLUMNS)),
-    digest=(ApiToken._meta.get_field("digest"), "\x1fdigest\x1f"))
+    digest=(ApiToken._meta.get_field("digest"), "\x1fdigest\x1f"), prepare=True)
 
 
 def token_with_user(digest: str) -> ApiToken | None:

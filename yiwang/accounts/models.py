@@ -143,7 +143,7 @@ MEMBERSHIP_COLUMNS = ("id", "role", "department_id", "active", "area_id",
                       *(f"department__{name}" for name in ("id", "name", "code", "area_id", "active")))
 _ACTIVE_MEMBERSHIPS = PreparedQuery(
     lambda user: Membership.objects.filter(user_id=user, active=True).order_by("id").values(*MEMBERSHIP_COLUMNS),
-    user=(Membership._meta.get_field("user"), -7_340_211))
+    user=(Membership._meta.get_field("user"), -7_340_211), prepare=True)
 
 
 def membership_from_row(user: User, row: dict) -> Membership:

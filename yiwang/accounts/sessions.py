@@ -18,7 +18,7 @@ _SESSION = PreparedQuery(
     lambda key, now: Session.objects.filter(session_key=key, expire_date__gt=now)
     .values("session_key", "session_data", "expire_date"),
     key=(Session._meta.get_field("session_key"), "\x1fsession\x1f"),
-    now=(Session._meta.get_field("expire_date"), dt.datetime(1901, 1, 2, tzinfo=dt.UTC)))
+    now=(Session._meta.get_field("expire_date"), dt.datetime(1901, 1, 2, tzinfo=dt.UTC)), prepare=True)
 
 
 class SessionStore(DatabaseSessionStore):

@@ -104,7 +104,7 @@ def _marker(model, field: str, value) -> tuple:
 _CASE_BY_IDEMPOTENCY_KEY = PreparedQuery(
     lambda scope, key: Case.objects.filter(idempotency_scope=scope, idempotency_key=key)
     .exclude(idempotency_key="").order_by().values("pk"),
-    scope=_marker(Case, "idempotency_scope", "\x1fscope"), key=_marker(Case, "idempotency_key", "\x1fkey"))
+    scope=_marker(Case, "idempotency_scope", "\x1fscope"), key=_marker(Case, "idempotency_key", "\x1fkey"), prepare=True)
 # Who is told of a supervision mark, by the state the case is in (see _step_notices).
 _SUPERVISED_PARTY = {State.REPORTED: "centre", State.ACCEPTED: "centre", State.DISPATCHED: "department",
                      State.IN_PROGRESS: "department", State.TO_VERIFY: "verifier", State.VERIFIED: "centre"}
@@ -139,7 +139,7 @@ RECIPIENTS = RefCache("cases.recipients", _recipients_load, lambda: count_and_la
 # The grid a point falls in, without its boundary (a polygon of hundreds of points, parsed for nothing).
 _GRID_BY_PK = PreparedQuery(
     lambda pk: Area.objects.filter(pk=pk).order_by().values(*(n for n in _attnames(Area) if n != "boundary")),
-    pk=_marker(Area, "id", -7303))
+    pk=_marker(Area, "id", -7303), prepare=True)
 _DEPARTMENT_COLUMNS = ("id", "name", "code", "active")
 
 

@@ -24,6 +24,8 @@ from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import Field, Model
 from django.db.models.signals import post_save, pre_save
 
+from .prepared import hot_cursor
+
 _statements: dict[tuple, tuple[str, list]] = {}
 
 
@@ -143,7 +145,7 @@ def insert_new(objs: list[Model], *, send_save_signals: bool = False,
         return objs
     sql, converters = _statement(connection, model, len(objs), conflict)
     params = _params(connection, model, converters, objs, send_save_signals)
-    with connection.cursor() as cursor:
+    with hot_cursor(connection) as cursor:
         cursor.execute(sql, params)
         returned = cursor.fetchall()
     if conflict is None:

@@ -34,7 +34,7 @@ from django.utils import timezone
 from yiwang.cases.models import Case, CaseStep
 from yiwang.cases.selectors import STEP_COUNTERS
 from yiwang.cases.workflow import OPEN_STATES, Action
-from yiwang.core.prepared import PreparedQuery
+from yiwang.core.prepared import PreparedQuery, hot_cursor
 
 from .models import COUNTERS, DailyRollup, DailyTotal, OpenCount, RollupPending, WorkerDaily
 
@@ -357,7 +357,8 @@ def queue_refresh(grid_path: str, day: dt.date) -> None:
     append-only table, so the request holds no lock another request could want."""
     table = connection.ops.quote_name(RollupPending._meta.db_table)
     db_day = RollupPending._meta.get_field("day").get_db_prep_value(day, connection)
-    _execute(f"INSERT INTO {table} (area_path, day) VALUES (%s, %s)", [grid_path, db_day])
+    with hot_cursor(connection) as cursor:  # on every step: prepared once per connection (core.prepared)
+        cursor.execute(f"INSERT INTO {table} (area_path, day) VALUES (%s, %s)", [grid_path, db_day])
 
 
 def rollup_drain(limit: int = 2000, chunk: int = 200) -> int:

@@ -103,3 +103,81 @@ def test_a_marker_sent_in_two_forms_is_refused():
                           path=(PATH, "\x1fpath\x1f"))
     with pytest.raises(RuntimeError):
         exact.rows(path="141102")
+
+
+# -- hot_cursor: server-side binding, prepared once per connection (PostgreSQL) ----------------------------------
+
+
+
+HOT_CHILDREN_AT_LEVEL = PreparedQuery(
+    lambda parent, level: Area.objects.filter(parent_id=parent, level=level).order_by("path")
+    .values("id", "path", "name", "level", "created_at"),
+    parent=(PARENT, -7_777_777), level=(LEVEL, 31_999), prepare=True)
+
+
+def test_only_lookups_by_equality_may_be_prepared():
+    # A generic plan for "path LIKE $1" cannot use the prefix's index: such queries keep planning per value.
+    with pytest.raises(ValueError):
+        PreparedQuery(lambda path: Area.objects.filter(path__startswith=path).values("id"),
+                      path=(PATH, "\x1fp", "startswith"), prepare=True)
+
+
+def _prepared_statements() -> set[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_hot_queries_are_prepared_once_per_connection_on_postgresql(tree, settings):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("server-side binding and prepared statements are PostgreSQL's")
+    district, streets = tree
+    assert connection.connection.prepare_threshold is not None  # settings: prepared unless YIWANG_DB_PREPARE=0
+    before = _prepared_statements()
+    for _ in range(3):
+        assert HOT_CHILDREN_AT_LEVEL.rows(parent=district.pk, level=AreaLevel.SUBDISTRICT) == _orm(
+            district.pk, AreaLevel.SUBDISTRICT)
+    new = _prepared_statements() - before
+    assert len(new) == 1 and '"geography_area"' in new.pop()  # one statement, prepared once, run three times
+    # Neither the ORM's own queries nor compiled queries without prepare=True are prepared.
+    list(Area.objects.filter(parent_id=district.pk).values("id"))
+    assert CHILDREN_AT_LEVEL.rows(parent=district.pk, level=AreaLevel.SUBDISTRICT)
+    assert len(_prepared_statements() - before) == 1
+
+
+def test_hot_queries_bind_on_the_server_without_preparing_when_prepare_is_off(tree):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("server-side binding and prepared statements are PostgreSQL's")
+    district, _streets = tree
+    connection.ensure_connection()
+    saved = connection.connection.prepare_threshold
+    connection.connection.prepare_threshold = None  # what YIWANG_DB_PREPARE=0 sets (for a pooler)
+    try:
+        before = _prepared_statements()
+        for _ in range(3):
+            assert HOT_CHILDREN_AT_LEVEL.rows(parent=district.pk, level=AreaLevel.COMMUNITY) == []
+        assert _prepared_statements() == before
+    finally:
+        connection.connection.prepare_threshold = saved
+
+
+def test_prepare_setting_follows_the_environment(monkeypatch):
+    import importlib
+
+    import config.settings as settings_module
+
+    try:
+        for value, expected in (("1", 0), ("0", None)):
+            monkeypatch.setenv("YIWANG_DB_PREPARE", value)
+            monkeypatch.setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+            reloaded = importlib.reload(settings_module)
+            assert reloaded.DATABASES["default"]["OPTIONS"]["prepare_threshold"] == expected
+    finally:
+        monkeypatch.undo()
+        importlib.reload(settings_module)
