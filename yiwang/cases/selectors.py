@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import CharField, Count, F, Q, Value
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Cast, Coalesce, Concat, Substr, TruncDate
 from django.http import Http404
 from django.utils import timezone
@@ -269,9 +269,8 @@ def due_open_steps(steps, period_end: datetime):
     """Of 应结案, what the closures leave out: the dispatches among `steps` (a period's) of cases whose
     handling deadline falls before the period's end and that were not closed in it. Depends on each
     case's current deadline, so it is always counted from the steps (no daily rollup can keep it)."""
-    closing = steps.filter(STEP_COUNTERS["closed"])
-    return steps.filter(action=Action.DISPATCH, case__due_at__lt=period_end).exclude(
-        case_id__in=closing.values("case_id"))
+    closed = steps.filter(STEP_COUNTERS["closed"], case_id=OuterRef("case_id"))
+    return steps.filter(action=Action.DISPATCH, case__due_at__lt=period_end).exclude(Exists(closed))
 
 
 def due_open_counts(steps, group: str | None, period_end: datetime) -> dict:

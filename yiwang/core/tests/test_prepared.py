@@ -178,6 +178,17 @@ def test_prepare_setting_follows_the_environment(monkeypatch):
             monkeypatch.setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
             reloaded = importlib.reload(settings_module)
             assert reloaded.DATABASES["default"]["OPTIONS"]["prepare_threshold"] == expected
+            assert reloaded.DATABASES["default"]["OPTIONS"]["options"] == "-c jit=off"
     finally:
         monkeypatch.undo()
         importlib.reload(settings_module)
+
+
+def test_postgresql_connections_run_without_jit():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
