@@ -18,34 +18,29 @@ from django.conf import settings
 from django.db import connection, transaction
 
 
-class _Refresh:
-    """The on-commit hook of one (grid, day); `key` lets a later step in the transaction find it."""
+class _Hook:
+    """An on-commit hook of one (grid, day) that later steps of the transaction find by its `key`
+    (_already_scheduled). In immediate mode it runs the refresh after the commit; in queued mode it only
+    marks the key as queued in this transaction (a rollback that drops the queued row drops it too)."""
 
-    def __init__(self, grid_path: str, day: str):
-        self.key = ("dashboards.rollup_refresh", grid_path, day)
+    def __init__(self, kind: str, grid_path: str, day: str, run=None):
+        self.key = (kind, grid_path, day)
         self.ran = False
-
-    def __call__(self):
-        from .tasks import rollup_refresh
-
-        self.ran = True
-        if rollup_refresh.app.conf.task_always_eager:
-            rollup_refresh.run(*self.key[1:])  # no broker: the task body here, without Celery's eager tracing
-        else:
-            rollup_refresh.apply_async(args=self.key[1:])
-
-
-class _Queued:
-    """Marks, as an on-commit hook that does nothing, a (grid, day) already queued in this transaction:
-    later steps of the transaction find it like a pending refresh (`_already_scheduled`), and a rollback
-    that drops the queued row drops the mark with it."""
-
-    def __init__(self, grid_path: str, day: str):
-        self.key = ("dashboards.rollup_pending", grid_path, day)
-        self.ran = False
+        self._run = run
 
     def __call__(self):
         self.ran = True
+        if self._run is not None:
+            self._run(*self.key[1:])
+
+
+def _refresh(grid_path: str, day: str) -> None:
+    from .tasks import rollup_refresh
+
+    if rollup_refresh.app.conf.task_always_eager:
+        rollup_refresh.run(grid_path, day)  # no broker: the task body here, without Celery's eager tracing
+    else:
+        rollup_refresh.apply_async(args=(grid_path, day))
 
 
 def queued() -> bool:
@@ -91,12 +86,12 @@ def step_committed(sender, instance, created, raw=False, **kwargs):
 
     day = local_day(instance.at)
     if queued():
-        mark = _Queued(instance.area_path, day.isoformat())
+        mark = _Hook("dashboards.rollup_pending", instance.area_path, day.isoformat())
         if not _already_scheduled(mark.key):
             queue_refresh(instance.area_path, day)
             transaction.on_commit(mark)
         return
-    hook = _Refresh(instance.area_path, day.isoformat())
+    hook = _Hook("dashboards.rollup_refresh", instance.area_path, day.isoformat(), run=_refresh)
     if _already_scheduled(hook.key):
         return
     transaction.on_commit(hook)  # as yiwang.core.tasks.enqueue_on_commit does, with a findable hook

@@ -83,29 +83,43 @@ def _reachable(channels, phone: str, email: str) -> list[str]:
             if not (channel == "sms" and not phone) and not (channel == "email" and not email)]
 
 
-def _queue_deliveries(notification: Notification, channels, phone: str, email: str) -> None:
+def _deliveries(notification: Notification, channels, phone: str, email: str) -> list[int]:
+    """Create a delivery row per channel that can reach the recipient; their keys."""
+    return [NotificationDelivery.objects.create(notification=notification, channel=channel).pk
+            for channel in _reachable(channels, phone, email)]
+
+
+def _queue_deliveries(delivery_ids: list[int]) -> None:
     from .tasks import deliver_notification
 
-    for channel in _reachable(channels, phone, email):
-        delivery = NotificationDelivery.objects.create(notification=notification, channel=channel)
-        enqueue_on_commit(deliver_notification, delivery.pk)
+    for delivery_id in delivery_ids:
+        enqueue_on_commit(deliver_notification, delivery_id)
+
+
+def _record_once(dedupe_key: str, build, channels, phone: str, email: str) -> tuple[Notification, list[int]]:
+    """Save build()'s notification with its deliveries, unless one with this dedupe key is recorded already
+    (before, or by a concurrent call): then that one, and no deliveries to send."""
+    _check_channels(channels)
+    existing = Notification.objects.filter(dedupe_key=dedupe_key[:200]).first()
+    if existing is not None:
+        return existing, []
+    try:
+        with transaction.atomic():
+            notification = build()
+            notification.save()
+            return notification, _deliveries(notification, channels, phone, email)
+    except IntegrityError:
+        return Notification.objects.get(dedupe_key=dedupe_key[:200]), []
 
 
 def notify(*, user=None, user_id: int | None = None, phone: str = "", email: str = "", kind: str, title: str,
            body: str = "", link: str = "", channels: tuple[str, ...] = (), dedupe_key: str) -> Notification:
     """Record one notification (idempotent on dedupe_key) and queue its external deliveries."""
-    _check_channels(channels)
-    existing = Notification.objects.filter(dedupe_key=dedupe_key).first()
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():
-            notification = _notification(user=user, user_id=user_id, phone=phone, email=email, kind=kind, title=title,
-                                         body=body, link=link, dedupe_key=dedupe_key)
-            notification.save()
-    except IntegrityError:
-        return Notification.objects.get(dedupe_key=dedupe_key[:200])
-    _queue_deliveries(notification, channels, phone, email)
+    notification, delivery_ids = _record_once(
+        dedupe_key, lambda: _notification(user=user, user_id=user_id, phone=phone, email=email, kind=kind,
+                                          title=title, body=body, link=link, dedupe_key=dedupe_key),
+        channels, phone, email)
+    _queue_deliveries(delivery_ids)
     return notification
 
 
@@ -130,7 +144,7 @@ def notify_many(notices: list[dict]) -> None:
         if row.pk is None:
             notify(**notice)
         elif notice.get("channels"):
-            _queue_deliveries(row, notice["channels"], notice.get("phone", ""), notice.get("email", ""))
+            _queue_deliveries(_deliveries(row, notice["channels"], notice.get("phone", ""), notice.get("email", "")))
 
 
 def notify_transient(*, phone: str = "", email: str = "", kind: str, title: str, body: str = "",
@@ -140,21 +154,13 @@ def notify_transient(*, phone: str = "", email: str = "", kind: str, title: str,
     (the text with its secret redacted). The real text lives in this call's memory until the
     deliveries run right after commit; a replayed dedupe key returns the first notification and sends
     nothing."""
-    _check_channels(channels)
-    existing = Notification.objects.filter(dedupe_key=dedupe_key).first()
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():
-            notification = _notification(phone=phone, email=email, kind=kind, title=stored_title, body=stored_body,
-                                         dedupe_key=dedupe_key)
-            notification.save()
-            delivery_ids = [NotificationDelivery.objects.create(notification=notification, channel=channel).pk
-                            for channel in _reachable(channels, phone, email)]
-    except IntegrityError:
-        return Notification.objects.get(dedupe_key=dedupe_key[:200])
+    notification, delivery_ids = _record_once(
+        dedupe_key, lambda: _notification(phone=phone, email=email, kind=kind, title=stored_title, body=stored_body,
+                                          dedupe_key=dedupe_key),
+        channels, phone, email)
     text = (str(title)[:200], str(body))
-    transaction.on_commit(lambda: [deliver(delivery_id, text=text) for delivery_id in delivery_ids])
+    if delivery_ids:
+        transaction.on_commit(lambda: [deliver(delivery_id, text=text) for delivery_id in delivery_ids])
     return notification
 
 
