@@ -17,6 +17,7 @@ from xml.etree import ElementTree as ET
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +28,7 @@ from django.views.decorators.http import require_http_methods
 from yiwang.accounts.models import ApiToken
 
 from .. import services as case_services
-from ..models import Case, CaseStep, Category, Channel
+from ..models import Attachment, Case, CaseStep, Category, Channel
 from ..workflow import Action, State
 
 MAX_REQUESTS = 1000
@@ -172,14 +173,14 @@ def service_definition(request, fmt, code):
 
 
 def _request_row(case: Case, request) -> dict:
+    """One service request as the spec lists it; `case` comes from _with_public_notes (its latest public
+    note and first public photo read in the same query, not two more per row)."""
     status, _extended = STATUS[case.state]
-    last_public = case.steps.filter(public=True).exclude(action=Action.CREATE).order_by("-at", "-id").first()
-    photo = case.attachments.filter(step__public=True).first()
-    media = (request.build_absolute_uri(reverse("cases:public_photo", args=[case.tracking_code, photo.pk]))
-             if photo else "")
+    media = (request.build_absolute_uri(reverse("cases:public_photo", args=[case.tracking_code, case.public_photo]))
+             if case.public_photo else "")
     return {
         "service_request_id": case.tracking_code, "status": status,
-        "status_notes": (last_public.comment if last_public else "")[:500],
+        "status_notes": (case.public_note or "")[:500],
         "service_name": case.category.name, "service_code": case.category.code, "description": case.description,
         "agency_responsible": case.department.name if case.department else "", "service_notice": "",
         "requested_datetime": _iso(case.created_at),
@@ -191,6 +192,14 @@ def _request_row(case: Case, request) -> dict:
 
 def _public_cases():
     return Case.objects.filter(category__public=True).select_related("category", "department")
+
+
+def _with_public_notes(cases):
+    """The comment of each case's latest public step after its report, and its first photo of a public step."""
+    note = (CaseStep.objects.filter(case=OuterRef("pk"), public=True).exclude(action=Action.CREATE)
+            .order_by("-at", "-id").values("comment")[:1])
+    photo = Attachment.objects.filter(case=OuterRef("pk"), step__public=True).order_by("id").values("pk")[:1]
+    return cases.annotate(public_note=Subquery(note), public_photo=Subquery(photo))
 
 
 @csrf_exempt
@@ -222,7 +231,7 @@ def requests(request, fmt):
         if statuses and len(statuses) == 1:
             wanted = [state for state, (s, _e) in STATUS.items() if s in statuses]
             qs = qs.filter(state__in=wanted)
-    rows = [_request_row(c, request) for c in qs.order_by("-created_at")[:MAX_REQUESTS]]
+    rows = [_request_row(c, request) for c in _with_public_notes(qs).order_by("-created_at")[:MAX_REQUESTS]]
     return render(fmt, "service_requests", rows)
 
 
@@ -289,7 +298,7 @@ def _create(request, fmt):
 def request_detail(request, fmt, request_id):
     if (bad := _check_jurisdiction(request, fmt)) is not None:
         return bad
-    case = _public_cases().filter(tracking_code=request_id.upper()).first()
+    case = _with_public_notes(_public_cases()).filter(tracking_code=request_id.upper()).first()
     if case is None:
         return error(fmt, 404, _("service_request_id %(id)s not found") % {"id": request_id})
     return render(fmt, "service_requests", [_request_row(case, request)])

@@ -133,3 +133,54 @@ def test_service_request_updates_extension(world, cats, api_key):
     assert client.post("/open311/v2/servicerequestupdates.json", body).status_code == 200
     assert Case.objects.get(tracking_code=request_id).steps.filter(external_id="u-1").count() == 1
     assert client.post("/open311/v2/servicerequestupdates.json", {"api_key": key}).status_code == 400
+
+
+def _step(case, action, comment, *, public=True, minutes=1, photo=False):
+    import datetime as dt
+
+    from yiwang.cases.models import Attachment, CaseStep
+
+    step = CaseStep.objects.create(case=case, action=action, from_state=case.state, to_state=case.state,
+                                   actor_label="t", level=case.level, area_path=case.area_path, public=public,
+                                   at=case.created_at + dt.timedelta(minutes=minutes), comment=comment)
+    if photo:
+        return Attachment.objects.create(case=case, step=step, file="cases/p.jpg", public_file="cases/pp.jpg",
+                                         size=1, width=1, height=1, sha256="0" * 64, created_at=step.at)
+    return step
+
+
+def test_listed_requests_carry_their_latest_public_note_and_photo_in_a_fixed_number_of_queries(world, cats):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from yiwang.cases.services import case_create
+
+    def report(n):
+        return case_create(actor=world.people.grid_worker, channel="grid_worker", category=cats.garbage,
+                           lon=BIN_LON, lat=BIN_LAT, description=f"垃圾桶满溢{n}")
+
+    noted = report(1)
+    photo = _step(noted, "report_back", "已清运", minutes=5, photo=True)
+    _step(noted, "supervise", "内部督办", minutes=9, public=False)  # not public: not the status note
+    plain = report(2)
+    client = Client()
+
+    def listed():
+        with CaptureQueriesContext(connection) as captured:
+            rows = {r["service_request_id"]: r for r in client.get("/open311/v2/requests.json").json()}
+        return rows, len(captured.captured_queries)
+
+    rows, queries = listed()
+    assert rows[noted.tracking_code]["status_notes"] == "已清运"
+    assert rows[noted.tracking_code]["media_url"] == "http://testserver" + reverse(
+        "cases:public_photo", args=[noted.tracking_code, photo.pk])
+    automatic = plain.steps.filter(public=True).exclude(action="create").order_by("-at", "-id").first()
+    assert rows[plain.tracking_code]["status_notes"] == (automatic.comment if automatic else "")
+    assert rows[plain.tracking_code]["media_url"] == ""
+    detail = client.get(f"/open311/v2/requests/{noted.tracking_code}.json").json()
+    assert detail == [rows[noted.tracking_code]]
+    for n in range(3, 7):
+        _step(report(n), "report_back", f"已处理{n}", minutes=5, photo=True)
+    rows, more_queries = listed()
+    assert len(rows) == 6 and more_queries == queries  # not two more per listed request
