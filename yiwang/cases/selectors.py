@@ -167,7 +167,9 @@ class IndicatorRow:
     overdue_closed: int = 0
     rates: dict = field(default_factory=dict)
 
-    def compute(self) -> "IndicatorRow":
+    def compute(self, *, one_person: bool = False) -> "IndicatorRow":
+        """The rates from the counts; for a row of one person's steps (`one_person`), only those whose two
+        counts are that person's steps (see PERSON_RATES)."""
         def pct(num, den):
             return round(100.0 * num / den, 1) if den else None
 
@@ -180,7 +182,17 @@ class IndicatorRow:
             "rework_rate": pct(self.rework, self.handled),
             "overdue_rate": pct(self.overdue_closed, self.closed),
         }
+        if one_person:
+            self.rates = {name: rate if name in PERSON_RATES else None for name, rate in self.rates.items()}
         return self
+
+
+# Grouped by person (the step's actor), a rate is shown only where both of its counts are that person's
+# steps: closures on time and late of the closures they made, and ratings (the rater's). The others
+# divide one person's steps by another's: responses (the acceptor's) by reports (the reporter's), rework
+# (the verifier's) by report-backs (the handler's), closures (the closer's) by cases due (the dispatcher's):
+# a grid worker's response rate would read 0 %, the system's 180 %.
+PERSON_RATES = {"on_time_closure_rate", "overdue_rate", "resolution_rate", "satisfaction_rate"}
 
 
 RATE_LABELS = {
@@ -303,7 +315,7 @@ def indicator_rows(counts: dict[str, dict], due_open: dict, group: str | None, l
         row = IndicatorRow(key=str(key), label=label)
         for name, values in counts.items():
             setattr(row, name, values.get(key, 0))
-        rows.append(row.compute())
+        rows.append(row.compute(one_person=group == "actor_id"))
     return rows
 
 

@@ -129,3 +129,21 @@ def test_a_step_repeated_on_two_days_counts_once_per_day(world, cats):
     case = _fail_verification(world, case, late_evening + timedelta(hours=1))
     [row] = indicators_for(world.people.dispatcher_comm, **week)
     assert row.rework == 4
+
+
+def test_by_person_only_rates_whose_counts_are_the_persons_own(world, cats):
+    """By person (the step's actor) a rate mixing two people's steps is not shown: the grid worker reports
+    and the system accepts, so a response rate would be 0 % for one and over 100 % for the other."""
+    run_to_closed(world, cats, rating=3)
+    run_to_closed(world, cats, late=True, fail_once=True, rating=1, offset=2)
+    rows = {r.label: r for r in indicators_for(world.people.dispatcher_comm, group_by="person", **PERIOD)}
+    worker, closer = rows[str(world.people.grid_worker)], rows[str(world.people.dispatcher_comm)]
+    assert worker.received == 2 and worker.rework == 1
+    assert all(rate is None for rate in worker.rates.values())  # reports and rework, nothing of its own to divide
+    assert closer.closed == 2 and closer.rates["on_time_closure_rate"] == 50.0 and closer.rates["overdue_rate"] == 50.0
+    for row in rows.values():
+        assert row.rates["response_rate"] is None and row.rates["closure_rate"] is None
+        assert row.rates["rework_rate"] is None
+        assert all(rate is None or 0 <= rate <= 100 for rate in row.rates.values())
+    [total] = indicators_for(world.people.dispatcher_comm, **PERIOD)
+    assert total.rates["response_rate"] == 100.0 and total.rates["rework_rate"] == 50.0  # the totals keep them all
