@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 DUE_SOON_DAYS = 3
@@ -50,23 +50,19 @@ def _group_label(name: str, sensitivity: int) -> str:
     return name
 
 
-def household_schedule(households, *, today: dt.date | None = None, group_label=_group_label) -> list[HouseholdDue]:
-    """Schedule rows for a queryset of registry Households (already scoped by the caller).
-
-    Three aggregate queries whatever the number of households: tag intervals, own schedules, last
-    visits. `group_label(name, sensitivity)` says how a special group may be named to this viewer.
-    """
+def _current_tags(today: dt.date):
     from yiwang.registry.models import ResidentTag
 
-    from .models import Visit, VisitSchedule
+    return ResidentTag.objects.filter(Q(until__isnull=True) | Q(until__gte=today),
+                                      resident__memberships__left_on__isnull=True)
 
-    today = today or timezone.localdate()
-    ids = households.values("pk")
-    rows = list(households.values_list("pk", "grid_id", "number", "address"))
+
+def _intervals(ids, today: dt.date, group_label) -> tuple[dict, dict]:
+    """(own interval by household, (shortest tag interval, label) by household) for the households `ids`."""
+    from .models import VisitSchedule
+
     tag_interval: dict[int, tuple[int, str]] = {}
-    tags = (ResidentTag.objects.filter(Q(until__isnull=True) | Q(until__gte=today),
-                                       resident__memberships__left_on__isnull=True,
-                                       resident__memberships__household_id__in=ids)
+    tags = (_current_tags(today).filter(resident__memberships__household_id__in=ids)
             .values_list("resident__memberships__household_id", "visit_interval_days", "group__name",
                          "group__sensitivity"))
     for household_id, interval, name, sensitivity in tags:
@@ -74,24 +70,107 @@ def household_schedule(households, *, today: dt.date | None = None, group_label=
         if current is None or interval < current[0]:
             tag_interval[household_id] = (interval, group_label(name, sensitivity))
     own = dict(VisitSchedule.objects.filter(household_id__in=ids).values_list("household_id", "interval_days"))
-    last = {hid: timezone.localtime(at).date() for hid, at in
+    return own, tag_interval
+
+
+def _last_visits(ids) -> dict[int, dt.date]:
+    from .models import Visit
+
+    return {hid: timezone.localtime(at).date() for hid, at in
             Visit.objects.filter(household_id__in=ids).values("household_id")
             .annotate(last=Max("visited_at")).values_list("household_id", "last")}
+
+
+def _row(pk, grid_id, label, own, tag_interval, fallback, last, today) -> HouseholdDue:
+    if pk in own:
+        interval, reason = own[pk], "schedule"
+    elif pk in tag_interval:
+        interval, reason = tag_interval[pk]
+    else:
+        interval, reason = fallback, ""
+    last_visit = last.get(pk)
+    due = last_visit + dt.timedelta(days=interval) if last_visit else today
+    return HouseholdDue(pk, grid_id, label, interval, reason, last_visit, due, status_for(due, today))
+
+
+def _label(pk, number, address) -> str:
+    return address or number or f"#{pk}"
+
+
+def _order(row: HouseholdDue) -> tuple:
+    return row.due_date, row.interval_days, row.household_id
+
+
+def household_schedule(households, *, today: dt.date | None = None, group_label=_group_label) -> list[HouseholdDue]:
+    """Schedule rows for a queryset of registry Households (already scoped by the caller).
+
+    Three aggregate queries whatever the number of households: tag intervals, own schedules, last
+    visits. `group_label(name, sensitivity)` says how a special group may be named to this viewer.
+    """
+    today = today or timezone.localdate()
+    ids = households.values("pk")
+    own, tag_interval = _intervals(ids, today, group_label)
+    last = _last_visits(ids)
     fallback = default_interval()
-    result = []
-    for pk, grid_id, number, address in rows:
-        if pk in own:
-            interval, reason = own[pk], "schedule"
-        elif pk in tag_interval:
-            interval, reason = tag_interval[pk]
-        else:
-            interval, reason = fallback, ""
-        last_visit = last.get(pk)
-        due = last_visit + dt.timedelta(days=interval) if last_visit else today
-        result.append(HouseholdDue(pk, grid_id, address or number or f"#{pk}", interval, reason, last_visit, due,
-                                   status_for(due, today)))
-    result.sort(key=lambda r: (r.due_date, r.interval_days, r.household_id))
+    result = [_row(pk, grid_id, _label(pk, number, address), own, tag_interval, fallback, last, today)
+              for pk, grid_id, number, address in households.values_list("pk", "grid_id", "number", "address")]
+    result.sort(key=_order)
     return result
+
+
+@dataclass
+class ScheduleSummary:
+    households: dict  # grid id -> households
+    in_interval: dict  # grid id -> households visited and not overdue
+    due: list  # the first rows of household_schedule that are not "ok", in its order
+    due_count: int  # how many rows of household_schedule are not "ok"
+
+
+def schedule_summary(households, *, today: dt.date | None = None, group_label=_group_label,
+                     first: int = 50) -> ScheduleSummary:
+    """What coverage shows of household_schedule(households), without a row per household: counts per grid,
+    how many are due or overdue, and the first `first` of those. A district has ~400,000 households, of
+    which the visited ones (those with a last visit) and the ones with their own or a tag's interval are
+    few; every other household is due today with the default interval, so only the lowest keys of those
+    can be among the first rows. Tests: fieldwork/tests/test_schedule.py compares it with household_schedule."""
+    from .models import Visit
+
+    today = today or timezone.localdate()
+    households = households.order_by()
+    ids = households.values("pk")
+    per_grid = dict(households.values("grid_id").annotate(n=Count("pk")).values_list("grid_id", "n"))
+    own, tag_interval = _intervals(ids, today, group_label)
+    fallback = default_interval()
+    last, grid_of = {}, {}
+    for household_id, grid_id, at in (Visit.objects.filter(household_id__in=ids)
+                                      .values("household_id", "household__grid_id").annotate(last=Max("visited_at"))
+                                      .values_list("household_id", "household__grid_id", "last")):
+        last[household_id], grid_of[household_id] = timezone.localtime(at).date(), grid_id
+    in_interval: dict[int, int] = {}
+    candidates = []
+    for pk in last:
+        row = _row(pk, grid_of[pk], "", own, tag_interval, fallback, last, today)
+        if row.status != "overdue":
+            in_interval[row.grid_id] = in_interval.get(row.grid_id, 0) + 1
+        if row.status != "ok":
+            candidates.append(row)
+    visited_due = len(candidates)
+    # Never visited: due today. Those with their own or a tag's interval may sort anywhere among them; every
+    # other one has the default interval, so only the lowest keys of those can come first. (The grid and
+    # label are read for the rows chosen.)
+    special = (set(own) | set(tag_interval)) - set(last)
+    candidates += [_row(pk, None, "", own, tag_interval, fallback, last, today) for pk in special]
+    lowest = households.exclude(pk__in=Visit.objects.values("household_id")).order_by("pk").values_list("pk", flat=True)
+    plain = [pk for pk in lowest[:first + len(special)] if pk not in special][:first]
+    candidates += [_row(pk, None, "", own, tag_interval, fallback, last, today) for pk in plain]
+    chosen = sorted(candidates, key=_order)[:first]
+    found = {pk: (grid_id, _label(pk, number, address)) for pk, grid_id, number, address in
+             households.filter(pk__in=[row.household_id for row in chosen])
+             .values_list("pk", "grid_id", "number", "address")}
+    for row in chosen:
+        row.grid_id, row.label = found[row.household_id]
+    return ScheduleSummary(households=per_grid, in_interval=in_interval, due=chosen,
+                           due_count=visited_due + sum(per_grid.values()) - len(last))
 
 
 def household_interval(actor, household, *, today: dt.date | None = None, group_label=_group_label) -> dict:

@@ -10,7 +10,7 @@ from yiwang.geography.models import Area, AreaLevel, Building
 
 from . import permissions as P
 from .models import Patrol, PhotoUpload, SyncKind, SyncRecord, Visit
-from .schedule import household_schedule
+from .schedule import household_schedule, schedule_summary
 
 
 def patrol_list_visible_to(actor, *, within: str | None = None):
@@ -89,7 +89,8 @@ def buildings_of(actor, grid_ids) -> list[dict]:
 
 # -- coverage --------------------------------------------------------------------------------------
 
-def coverage(actor, *, within: str, start: dt.date, end: dt.date, today: dt.date | None = None) -> dict:
+def coverage(actor, *, within: str, start: dt.date, end: dt.date, today: dt.date | None = None,
+             due_rows: int = 50) -> dict:
     """Per grid and per worker: households visited within their interval, patrol days and hours,
     visits made and events reported in [start, end]. Only areas where the actor may view coverage."""
     today = today or timezone.localdate()
@@ -101,14 +102,10 @@ def coverage(actor, *, within: str, start: dt.date, end: dt.date, today: dt.date
 
     from yiwang.registry.models import Household
 
-    schedule = household_schedule(Household.objects.filter(grid_id__in=grid_ids), today=today,
-                                  group_label=_group_label_for(actor))
-    households = defaultdict(int)
-    in_interval = defaultdict(int)
-    for row in schedule:
-        households[row.grid_id] += 1
-        if row.last_visit is not None and row.status != "overdue":
-            in_interval[row.grid_id] += 1
+    summary = schedule_summary(Household.objects.filter(grid_id__in=grid_ids), today=today,
+                               group_label=_group_label_for(actor), first=due_rows)
+    households = defaultdict(int, summary.households)
+    in_interval = defaultdict(int, summary.in_interval)
 
     patrols = Patrol.objects.filter(grid_id__in=grid_ids, day__gte=start, day__lte=end)
     visits = Visit.objects.filter(grid_id__in=grid_ids, visited_at__gte=t0, visited_at__lt=t1)
@@ -165,4 +162,5 @@ def coverage(actor, *, within: str, start: dt.date, end: dt.date, today: dt.date
     totals["coverage_pct"] = (round(100.0 * totals["visited_in_interval"] / totals["households"], 1)
                               if totals["households"] else None)
     return {"grids": grid_rows, "workers": worker_rows, "totals": totals, "start": start, "end": end,
-            "due": [row for row in schedule if row.status != "ok"]}  # overdue and due soon, earliest first
+            # overdue and due soon, earliest first: the first `due_rows` of them, and how many there are
+            "due": summary.due, "due_count": summary.due_count}

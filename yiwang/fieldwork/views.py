@@ -137,13 +137,14 @@ def coverage(request):
     if start is None or end is None or start > end or (end - start).days > 366:
         error = _("Choose a period of at most one year, the start before the end.")
         start, end = today - dt.timedelta(days=29), today
-    result = selectors.coverage(request.user, within=area.path if area else "~", start=start, end=end, today=today)
+    result = selectors.coverage(request.user, within=area.path if area else "~", start=start, end=end, today=today,
+                                due_rows=DUE_ROWS_SHOWN)
     visits = selectors.visit_list_visible_to(request.user, within=area.path if area else "~")[:30]
     grid_names = {r["grid"].pk: r["grid"].name for r in result["grids"]}
-    due = [(row, grid_names.get(row.grid_id, "")) for row in result["due"][:DUE_ROWS_SHOWN]]
+    due = [(row, grid_names.get(row.grid_id, "")) for row in result["due"]]
     return render(request, "fieldwork/coverage.html", {
         "area": area, "data": result, "visits": visits, "error": error, "due": due,
-        "due_more": max(0, len(result["due"]) - DUE_ROWS_SHOWN),
+        "due_more": max(0, result["due_count"] - len(due)),
         "may_set_interval": request.user.has_perm_anywhere(P.SET_VISIT_SCHEDULE)})
 
 

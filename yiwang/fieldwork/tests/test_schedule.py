@@ -96,3 +96,47 @@ def test_coverage_page_shows_staff_the_visits(world, field, client_for):
     body = response.content.decode()
     assert world.tree.grid_a1.name in body and field.households[0].number in body
     assert client_for(world.people.grid_worker).get("/m/coverage/").status_code == 403
+
+
+def test_the_coverage_summary_equals_the_full_schedule(world, field, settings):
+    """schedule_summary (what the coverage page reads: counts per grid, the due count and the first due rows)
+    against household_schedule row by row, over households visited recently, long ago, due soon or never,
+    with their own interval, a tag's shorter or longer than the default, or neither; cut at several places,
+    ties on the due date and interval included."""
+    import random
+    from collections import Counter
+
+    from yiwang.fieldwork.models import VisitSchedule
+    from yiwang.fieldwork.schedule import schedule_summary
+    from yiwang.registry.tests.factories import make_household, make_resident
+
+    def make_households(grid, n):
+        return [make_household(grid, make_resident(grid, name=f"户主{grid.pk}{i}", birth=dt.date(1960, 1, 1 + i)),
+                               number=f"S{grid.pk}-{i:03d}") for i in range(n)]
+
+    settings.YIWANG_DEFAULT_VISIT_INTERVAL_DAYS = 90
+    rng = random.Random(7)
+    worker = world.people.grid_worker
+    homes = field.households + [field.other_household] + make_households(world.tree.grid_a1, 14) + make_households(
+        world.tree.grid_a2, 10)
+    for home in homes:
+        interval = rng.choice(["own7", "own200", "tag7", "tag180", None, None, None])
+        if interval and interval.startswith("own"):
+            VisitSchedule.objects.create(household=home, area_path=home.area_path, interval_days=int(interval[3:]),
+                                         set_by=world.people.staff)
+        elif interval:
+            _tag(home, int(interval[3:]), code=f"g{interval[3:]}")
+        days_ago = rng.choice([None, None, 1, 6, 88, 89, 92, 150, 199, 400])
+        if days_ago is not None and home.grid_id == world.tree.grid_a1.pk:  # the worker's grid (A2's: never visited)
+            _visit(worker, home, days_ago)
+    scope = Household.objects.filter(grid__in=[world.tree.grid_a1, world.tree.grid_a2])
+    rows = household_schedule(scope)
+    due = [row.as_json() for row in rows if row.status != "ok"]
+    assert 10 < len(due) < len(rows)  # some of each
+    for first in (1, 3, 7, 20, 1000):
+        summary = schedule_summary(scope, first=first)
+        assert summary.households == dict(Counter(row.grid_id for row in rows))
+        assert summary.in_interval == dict(Counter(row.grid_id for row in rows
+                                                   if row.last_visit and row.status != "overdue"))
+        assert summary.due_count == len(due)
+        assert [row.as_json() for row in summary.due] == due[:first]
