@@ -497,13 +497,43 @@ def needs(request, pk: int):
 @login_required
 def map_page(request):
     require_perm_anywhere(request.user, VIEW_COMPONENT)
-    return render(request, "registry/map.html", {"area": current_area(request)})
+    area = current_area(request)
+    bounds = None
+    if area is not None and area.boundary:
+        from shapely.geometry import shape
+
+        try:
+            west, south, east, north = shape(area.boundary).bounds
+            bounds = f"{south},{west},{north},{east}"
+        except (ValueError, TypeError, AttributeError):
+            bounds = None
+    return render(request, "registry/map.html", {"area": area, "bounds": bounds,
+                                                 "buildings_in_view": selectors.BUILDINGS_IN_VIEW})
+
+
+def _bbox(text: str) -> tuple[float, float, float, float]:
+    """`west,south,east,north` in degrees; ValueError with a message otherwise."""
+    try:
+        west, south, east, north = (float(part) for part in text.split(","))
+    except ValueError:
+        raise ValueError(_("bbox must be four numbers: west,south,east,north (degrees).")) from None
+    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        raise ValueError(_("bbox must be four numbers: west,south,east,north (degrees)."))
+    return west, south, east, north
 
 
 @login_required
 def map_buildings(request):
+    """The visible buildings in `?bbox=west,south,east,north` (or all of the current area's), at most
+    selectors.BUILDINGS_IN_VIEW of them; beyond that `"more": n` and no features (the map asks to zoom in)."""
     require_perm_anywhere(request.user, VIEW_RESIDENT)
-    return JsonResponse(selectors.building_layer(request.user, within=_within(request)),
+    bbox = None
+    if request.GET.get("bbox"):
+        try:
+            bbox = _bbox(request.GET["bbox"])
+        except ValueError as exc:
+            return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse(selectors.building_layer(request.user, within=_within(request), bbox=bbox),
                         content_type="application/geo+json")
 
 
