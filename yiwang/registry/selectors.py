@@ -452,6 +452,17 @@ def birth_range_for_ages(age_min: int | None, age_max: int | None, today: dt.dat
 BUILDINGS_IN_VIEW = 2000
 
 
+def building_extent(actor, *, within: str | None = None) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) of the buildings the actor sees (where the map opens); None without any."""
+    from django.db.models import Max, Min
+
+    from yiwang.geography.selectors import building_list_visible_to
+
+    found = building_list_visible_to(actor, within=within).aggregate(w=Min("lon"), s=Min("lat"), e=Max("lon"),
+                                                                    n=Max("lat"))
+    return None if found["w"] is None else (found["w"], found["s"], found["e"], found["n"])
+
+
 def building_layer(actor, *, within: str | None = None, bbox: tuple[float, float, float, float] | None = None,
                    limit: int | None = None) -> dict:
     """GeoJSON points of visible buildings with dwelling and resident counts, within `bbox` (west, south,

@@ -498,17 +498,9 @@ def needs(request, pk: int):
 def map_page(request):
     require_perm_anywhere(request.user, VIEW_COMPONENT)
     area = current_area(request)
-    bounds = None
-    if area is not None and area.boundary:
-        from shapely.geometry import shape
-
-        try:
-            west, south, east, north = shape(area.boundary).bounds
-            bounds = f"{south},{west},{north},{east}"
-        except (ValueError, TypeError, AttributeError):
-            bounds = None
-    return render(request, "registry/map.html", {"area": area, "bounds": bounds,
-                                                 "buildings_in_view": selectors.BUILDINGS_IN_VIEW})
+    extent = selectors.building_extent(request.user, within=area.path if area else None)
+    bounds = ",".join(str(v) for v in (extent[1], extent[0], extent[3], extent[2])) if extent else ""
+    return render(request, "registry/map.html", {"area": area, "bounds": bounds})
 
 
 def _bbox(text: str) -> tuple[float, float, float, float]:

@@ -68,3 +68,10 @@ def test_an_outsider_sees_none_of_the_areas_buildings(world, blocks, client_for)
     names = {f["properties"]["name"] for f in _features(client_for(world.people.outsider), "111.0,37.0,111.2,38.0")
              ["features"]}
     assert names == ({outside.name} if outside is not None else set())  # community B's own building only
+
+
+def test_the_map_opens_where_the_areas_buildings_are(world, blocks, client_for):
+    page = client_for(world.people.staff).get(reverse("registry:map")).content.decode()
+    bounds = [float(v) for v in page.split('data-bounds="')[1].split('"')[0].split(",")]
+    assert bounds == pytest.approx([37.52, 111.1, 37.52, 111.105])  # south, west, north, east of A's six buildings
+    assert selectors.building_extent(world.people.nobody) is None

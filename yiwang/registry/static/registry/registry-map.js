@@ -31,7 +31,7 @@
     fetch(`${el.dataset.buildings}?bbox=${bbox}`).then((r) => r.json()).then((data) => {
       if (n !== asked) return; // the view moved on meanwhile: a newer answer is coming
       buildings.clearLayers();
-      if (data.more) return say(el.dataset.zoomHint.replace("%(n)s", data.more));
+      if (data.more) return say(el.dataset.zoomHint.replace("{n}", data.more));
       say("");
       buildings.addData(data);
     });
@@ -44,8 +44,8 @@
       onEachFeature: (f, layer) => layer.bindPopup(`<b>${esc(f.properties.code)}</b><br>${esc(f.properties.major)} · ${esc(f.properties.category)}<br>${esc(f.properties.state_label)}`),
     }).addTo(map);
     L.control.layers(null, { "楼栋 Buildings": buildings, "部件 Components": c }).addTo(map);
-    const b = (el.dataset.bounds || "").split(",").map(Number);
-    if (b.length === 4 && b.every(Number.isFinite)) map.fitBounds([[b[0], b[1]], [b[2], b[3]]]);
+    const b = (el.dataset.bounds || "").split(",").map(Number); // where the area's buildings are: south,west,north,east
+    if (b.length === 4 && b.every(Number.isFinite)) map.fitBounds(L.latLngBounds([b[0], b[1]], [b[2], b[3]]).pad(0.05));
     else if (c.getLayers().length) map.fitBounds(c.getBounds().pad(0.05));
     else map.setView([37.524, 111.13], 14);
     loadBuildings();
