@@ -27,6 +27,7 @@ from django.db.models.signals import post_save, pre_save
 from .prepared import hot_cursor
 
 _statements: dict[tuple, tuple[str, list]] = {}
+HOT_MAX_PARAMS = 1000
 
 
 def _statement(connection, model: type[Model], rows: int, conflict_field=None) -> tuple[str, list]:
@@ -145,7 +146,9 @@ def insert_new(objs: list[Model], *, send_save_signals: bool = False,
         return objs
     sql, converters = _statement(connection, model, len(objs), conflict)
     params = _params(connection, model, converters, objs, send_save_signals)
-    with hot_cursor(connection) as cursor:
+    # The small batches of every request are prepared once per connection (hot_cursor); a large one is a
+    # one-off shape, and server-side binding takes at most 65,535 values per statement.
+    with hot_cursor(connection) if len(params) <= HOT_MAX_PARAMS else connection.cursor() as cursor:
         cursor.execute(sql, params)
         returned = cursor.fetchall()
     if conflict is None:

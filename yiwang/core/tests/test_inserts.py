@@ -49,3 +49,19 @@ def test_psycopg_keeps_the_template_of_a_query_with_many_parameters():
             with connection.cursor() as cursor:
                 cursor.execute(sql, [first] + list(range(119)))
                 assert cursor.fetchone()[:2] == (first, 0)
+
+
+def test_many_rows_past_the_protocols_parameter_limit_are_inserted_and_not_prepared():
+    """Server-side binding takes at most 65,535 values per statement; a batch larger than the hot shapes (an
+    audit of a bulk action, a notice to every grid worker) goes the ordinary way, unprepared."""
+    from yiwang.audit.models import AuditEvent
+    from yiwang.audit.services import audit_event
+
+    events = [audit_event(actor=None, action="test.bulk", object_repr=f"#{i}", area_path="141102") for i in range(6000)]
+    assert len(insert_new(events)) == 6000 and all(event.pk for event in events)
+    assert AuditEvent.objects.filter(action="test.bulk").count() == 6000
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                           ['%"audit_auditevent"%'])
+            assert cursor.fetchone()[0] == 0
