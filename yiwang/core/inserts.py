@@ -48,7 +48,9 @@ def _statement(connection, model: type[Model], rows: int, conflict_field=None) -
             returned.append(conflict_field)
         returning, _params = ops.return_insert_columns(returned)
         sql = f"INSERT INTO {ops.quote_name(meta.db_table)} ({columns}) {values} {conflict}{returning}"
-        found = _statements[key] = (sql, [_converter(connection, f) for f in fields])
+        found = (sql, [_converter(connection, f) for f in fields])
+        if rows * len(fields) <= HOT_MAX_PARAMS:  # a large batch is a one-off shape: not kept
+            _statements[key] = found
     return found
 
 

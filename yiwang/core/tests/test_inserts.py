@@ -60,6 +60,9 @@ def test_many_rows_past_the_protocols_parameter_limit_are_inserted_and_not_prepa
     events = [audit_event(actor=None, action="test.bulk", object_repr=f"#{i}", area_path="141102") for i in range(6000)]
     assert len(insert_new(events)) == 6000 and all(event.pk for event in events)
     assert AuditEvent.objects.filter(action="test.bulk").count() == 6000
+    from yiwang.core import inserts
+
+    assert not any(key[1] is AuditEvent and key[2] == 6000 for key in inserts._statements)  # its text not kept
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
