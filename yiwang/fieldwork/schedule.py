@@ -73,12 +73,16 @@ def _intervals(ids, today: dt.date, group_label) -> tuple[dict, dict]:
     return own, tag_interval
 
 
-def _last_visits(ids) -> dict[int, dt.date]:
+def _last_visits(ids) -> tuple[dict[int, dt.date], dict[int, int]]:
+    """(local date of the last visit, grid) of each visited household among `ids`, in one query."""
     from .models import Visit
 
-    return {hid: timezone.localtime(at).date() for hid, at in
-            Visit.objects.filter(household_id__in=ids).values("household_id")
-            .annotate(last=Max("visited_at")).values_list("household_id", "last")}
+    last, grid_of = {}, {}
+    for household_id, grid_id, at in (Visit.objects.filter(household_id__in=ids)
+                                      .values("household_id", "household__grid_id").annotate(last=Max("visited_at"))
+                                      .values_list("household_id", "household__grid_id", "last")):
+        last[household_id], grid_of[household_id] = timezone.localtime(at).date(), grid_id
+    return last, grid_of
 
 
 def _row(pk, grid_id, label, own, tag_interval, fallback, last, today) -> HouseholdDue:
@@ -110,7 +114,7 @@ def household_schedule(households, *, today: dt.date | None = None, group_label=
     today = today or timezone.localdate()
     ids = households.values("pk")
     own, tag_interval = _intervals(ids, today, group_label)
-    last = _last_visits(ids)
+    last, _grids = _last_visits(ids)
     fallback = default_interval()
     result = [_row(pk, grid_id, _label(pk, number, address), own, tag_interval, fallback, last, today)
               for pk, grid_id, number, address in households.values_list("pk", "grid_id", "number", "address")]
@@ -141,11 +145,7 @@ def schedule_summary(households, *, today: dt.date | None = None, group_label=_g
     per_grid = dict(households.values("grid_id").annotate(n=Count("pk")).values_list("grid_id", "n"))
     own, tag_interval = _intervals(ids, today, group_label)
     fallback = default_interval()
-    last, grid_of = {}, {}
-    for household_id, grid_id, at in (Visit.objects.filter(household_id__in=ids)
-                                      .values("household_id", "household__grid_id").annotate(last=Max("visited_at"))
-                                      .values_list("household_id", "household__grid_id", "last")):
-        last[household_id], grid_of[household_id] = timezone.localtime(at).date(), grid_id
+    last, grid_of = _last_visits(ids)
     in_interval: dict[int, int] = {}
     candidates = []
     for pk in last:

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -454,8 +454,6 @@ BUILDINGS_IN_VIEW = 2000
 
 def building_extent(actor, *, within: str | None = None) -> tuple[float, float, float, float] | None:
     """(west, south, east, north) of the buildings the actor sees (where the map opens); None without any."""
-    from django.db.models import Max, Min
-
     from yiwang.geography.selectors import building_list_visible_to
 
     found = building_list_visible_to(actor, within=within).aggregate(w=Min("lon"), s=Min("lat"), e=Max("lon"),

@@ -25,9 +25,8 @@ def blocks(world):
         dwelling = make_dwelling(building)
         for n in range(people):
             make_resident(grid, name=f"住户{building.number}{n}", dwelling=dwelling)
-    other = world.tree.grid_b1 if hasattr(world.tree, "grid_b1") else None
-    outside = (Building.objects.create(grid=other, number="X1", name="外楼", address="外", lon=111.1005, lat=37.52)
-               if other is not None else None)
+    outside = Building.objects.create(grid=world.tree.grid_b1, number="X1", name="外楼", address="外", lon=111.1005,
+                                      lat=37.52)
     return made, outside
 
 
@@ -46,7 +45,7 @@ def test_the_view_holds_its_buildings_with_their_counts(world, blocks, client_fo
     assert (by_name["0号楼"]["dwellings"], by_name["0号楼"]["residents"]) == (1, 3)
     assert (by_name["1号楼"]["dwellings"], by_name["1号楼"]["residents"]) == (1, 1)
     everything = {f["properties"]["name"] for f in _features(client)["features"]}
-    assert {b.name for b in made} <= everything and (outside is None or outside.name not in everything)
+    assert {b.name for b in made} <= everything and outside.name not in everything
 
 
 def test_a_crowded_view_answers_how_many_and_no_features(world, blocks, client_for, monkeypatch):
@@ -67,7 +66,7 @@ def test_an_outsider_sees_none_of_the_areas_buildings(world, blocks, client_for)
     _made, outside = blocks
     names = {f["properties"]["name"] for f in _features(client_for(world.people.outsider), "111.0,37.0,111.2,38.0")
              ["features"]}
-    assert names == ({outside.name} if outside is not None else set())  # community B's own building only
+    assert names == {outside.name}  # community B's own building only
 
 
 def test_the_map_opens_where_the_areas_buildings_are(world, blocks, client_for):
